@@ -1,0 +1,62 @@
+"""The fake's domain layer: tasks, executions, phases and time, with no HTTP in sight.
+
+The HTTP layer decodes a request into a proto3-JSON dict, calls :meth:`Backend.call` with
+the :class:`Caller`, and encodes the returned dict (or renders the :class:`DomainError`).
+"""
+
+from mockserver.domain.backend import Backend
+from mockserver.domain.caller import Caller
+from mockserver.domain.clock import Clock, ManualClock, RealClock
+from mockserver.domain.errors import (
+    AlreadyExists,
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unimplemented,
+)
+from mockserver.domain.ids import IdGenerator, RandomIds, SequentialIds
+from mockserver.domain.methods import METHOD_NAMES
+from mockserver.domain.phases import (
+    EXECUTION_TRANSITIONS,
+    STEP_TRANSITIONS,
+    TERMINAL,
+    Phase,
+    can_transition,
+)
+from mockserver.domain.scenario import Match, Rule, Scenario, ScenarioError, StepBehaviour
+from mockserver.domain.timestamps import format_timestamp, parse_timestamp
+from mockserver.domain.timing import Timing
+from mockserver.domain.types import JsonObject
+
+__all__ = [
+    "EXECUTION_TRANSITIONS",
+    "METHOD_NAMES",
+    "STEP_TRANSITIONS",
+    "TERMINAL",
+    "AlreadyExists",
+    "Backend",
+    "Caller",
+    "Clock",
+    "DomainError",
+    "FailedPrecondition",
+    "IdGenerator",
+    "InvalidArgument",
+    "JsonObject",
+    "ManualClock",
+    "Match",
+    "NotFound",
+    "Phase",
+    "RandomIds",
+    "RealClock",
+    "Rule",
+    "Scenario",
+    "ScenarioError",
+    "SequentialIds",
+    "StepBehaviour",
+    "Timing",
+    "Unimplemented",
+    "can_transition",
+    "format_timestamp",
+    "parse_timestamp",
+]

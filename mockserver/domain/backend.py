@@ -1,0 +1,426 @@
+"""The backend: nine RPCs over per-tenant in-memory state, JSON in and JSON out.
+
+Every public method takes the :class:`Caller` and a schema-validated proto3-JSON request
+and returns a proto3-JSON response, or raises a :class:`DomainError`. One lock guards all
+state, so export/import may run on other threads than the event loop.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from types import MappingProxyType
+
+from mockserver.domain import graph, paging, protojson, state
+from mockserver.domain.caller import Caller
+from mockserver.domain.clock import Clock, ManualClock
+from mockserver.domain.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unimplemented,
+)
+from mockserver.domain.executions import (
+    STARTED_BY_MANUAL,
+    ExecutionRecord,
+    StepPlan,
+    initial_view,
+    log_lines,
+    view,
+)
+from mockserver.domain.ids import IdGenerator
+from mockserver.domain.phases import parse_phase
+from mockserver.domain.presenter import execution_json
+from mockserver.domain.scenario import Scenario
+from mockserver.domain.store import TenantStore
+from mockserver.domain.tasks import CreateTask, TaskRecord, UpdateTask, task_json
+from mockserver.domain.timestamps import format_timestamp, from_micros, seconds_to_micros, to_micros
+from mockserver.domain.timing import Timing
+from mockserver.domain.types import JsonObject, Micros, TaskKey
+
+Handler = Callable[[Caller, JsonObject], JsonObject]
+
+_TASKS = "tasks"
+_EXECUTIONS = "executions"
+_EMPTY = TenantStore()  # what a caller with no state reads; never written to
+DEFAULT_TIMING = Timing()
+
+
+class Backend:
+    """In-memory EnvironmentAutomationService state (see ``docs`` for the behaviour)."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        ids: IdGenerator,
+        timing: Timing = DEFAULT_TIMING,
+        scenario: Scenario | None = None,
+        log_url_base: str = "http://127.0.0.1:8080",
+    ) -> None:
+        self.clock = clock
+        self.ids = ids
+        self.timing = timing
+        self.scenario = scenario if scenario is not None else Scenario()
+        self.log_url_base = log_url_base
+        self._lock = threading.Lock()
+        self._tenants: dict[str, TenantStore] = {}
+        self._used_ids: set[str] = set()
+        self._handlers: dict[str, Handler] = {
+            "CreateTask": self.create_task,
+            "GetTask": self.get_task,
+            "ListTasks": self.list_tasks,
+            "UpdateTask": self.update_task,
+            "DeleteTask": self.delete_task,
+            "StartTask": self.start_task,
+            "ListTaskExecutions": self.list_task_executions,
+            "GetTaskExecution": self.get_task_execution,
+            "StopTaskExecution": self.stop_task_execution,
+        }
+
+    # -- dispatch -------------------------------------------------------------------------
+
+    def call(self, caller: Caller, method: str, request: JsonObject) -> JsonObject:
+        """Run the RPC named ``method`` (``"CreateTask"``, ...)."""
+        handler = self._handlers.get(method)
+        if handler is None:
+            raise Unimplemented(f"method {method} is not implemented")
+        return handler(caller, request)
+
+    # -- tasks ----------------------------------------------------------------------------
+
+    def create_task(self, caller: Caller, request: JsonObject) -> JsonObject:
+        """CreateTask -> ``{"task": ...}``."""
+        parsed = CreateTask.parse(request)
+        with self._lock:
+            tenant = self._read(caller)
+            if parsed.reference:
+                taken = tenant.references.get((parsed.environment_id, parsed.reference))
+                if taken is not None:
+                    raise AlreadyExists(
+                        f"task with reference {parsed.reference!r} already exists in "
+                        f"environment {parsed.environment_id}"
+                    )
+            self._check_dependencies(tenant, parsed.environment_id, parsed.depends_on, None)
+            task = parsed.record(self._new_id(), self._now(), caller.subject)
+            self._write(caller).add_task(task)
+            return {"task": task_json(task)}
+
+    def get_task(self, caller: Caller, request: JsonObject) -> JsonObject:
+        """GetTask -> ``{"task": ...}``."""
+        task_id = protojson.required_id(request, "id")
+        with self._lock:
+            return {"task": task_json(self._task(self._read(caller), task_id))}
+
+    def list_tasks(self, caller: Caller, request: JsonObject) -> JsonObject:
+        """ListTasks -> ``{"tasks": [...], "pagination": {"nextToken"?}}``."""
+        cursor, size = paging.page_request(request, _TASKS)
+        filters = protojson.message(request, "filter") or {}
+        environments = set(protojson.id_list(filters, "environmentIds", "filter.environmentIds"))
+        references = set(protojson.string_list(filters, "references", "filter.references"))
+        task_ids = protojson.id_list(filters, "taskIds", "filter.taskIds")
+        with self._lock:
+            tenant = self._read(caller)
+            tasks = tenant.tasks
+            if not (environments or references or task_ids):
+                keys, token = paging.unfiltered_page(tenant.task_index, cursor, size, _TASKS)
+            else:
+
+                def accept(key: TaskKey) -> bool:
+                    task = tasks[key[1]]
+                    return (not environments or task.environment_id in environments) and (
+                        not references or task.reference in references
+                    )
+
+                candidates = (
+                    _keys_after(cursor, (tasks[i].key for i in task_ids if i in tasks))
+                    if task_ids
+                    else tenant.task_index.after(cursor)
+                )
+                keys, token = paging.take_page(candidates, accept, size, _TASKS)
+            return _list_response("tasks", [task_json(tasks[key[1]]) for key in keys], token)
+
+    def update_task(self, caller: Caller, request: JsonObject) -> JsonObject:
+        """UpdateTask -> ``{}``; see :mod:`mockserver.domain.tasks` for field presence."""
+        parsed = UpdateTask.parse(request)
+        with self._lock:
+            tenant = self._read(caller)
+            task = self._task(tenant, parsed.id)
+            updated = parsed.apply(task)
+            if parsed.depends_on is not None:
+                self._check_dependencies(tenant, task.environment_id, parsed.depends_on, task.id)
+            if updated != task:
+                self._write(caller).replace_task(updated)
+            return {}
+
+    def delete_task(self, caller: Caller, request: JsonObject) -> JsonObject:
+        """DeleteTask -> ``{}``; unfinished executions of the task become STOPPED."""
+        task_id = protojson.required_id(request, "id")
+        with self._lock:
+            tenant = self._read(caller)
+            self._task(tenant, task_id)
+            users = tenant.dependents.get(task_id)
+            if users:
+                user = min(users, key=lambda other: tenant.tasks[other].key)
+                raise FailedPrecondition(
+                    f"task {task_id} cannot be deleted: task {user} depends on it"
+                )
+            now = self._now()
+            for execution in tenant.executions_of(task_id):
+                if not view(execution, now).terminal:
+                    execution.stopped_us = now
+            tenant.remove_task(task_id)
+            return {}
+
+    # -- executions -----------------------------------------------------------------------
+
+    def start_task(self, caller: Caller, request: JsonObject) -> JsonObject:
+        """StartTask -> ``{"taskExecution": ...}`` in PENDING with ``statusVersion`` "1"."""
+        task_id = protojson.required_id(request, "id")
+        with self._lock:
+            tenant = self._read(caller)
+            task = self._task(tenant, task_id)
+            now = self._now()
+            groups: list[tuple[StepPlan, ...]] = []
+            previous: tuple[str, ...] = ()
+            for members in graph.plan_groups(tenant.tasks, task.id):
+                steps = tuple(self._plan_step(member, previous) for member in members)
+                groups.append(steps)
+                previous = tuple(step.id for step in steps)
+            execution = ExecutionRecord(
+                id=self._new_id(),
+                task_id=task.id,
+                environment_id=task.environment_id,
+                task_reference=task.reference,
+                created_us=now,
+                creator=caller.subject,
+                started_by=STARTED_BY_MANUAL,
+                pending_us=seconds_to_micros(self.timing.pending_delay),
+                groups=tuple(groups),
+            )
+            self._write(caller).add_execution(execution)
+            rendered = execution_json(execution, initial_view(execution), self.log_url_base)
+            return {"taskExecution": rendered}
+
+    def list_task_executions(self, caller: Caller, request: JsonObject) -> JsonObject:
+        """ListTaskExecutions -> ``{"taskExecutions": [...], "pagination": {...}}``.
+
+        The phase filter uses each execution's phase at the time of the call.
+        """
+        cursor, size = paging.page_request(request, _EXECUTIONS)
+        filters = protojson.message(request, "filter") or {}
+        task_ids = protojson.id_list(filters, "taskIds", "filter.taskIds")
+        references = set(protojson.string_list(filters, "taskReferences", "filter.taskReferences"))
+        environments = set(protojson.id_list(filters, "environmentIds", "filter.environmentIds"))
+        raw_phases = filters.get("phases") or []
+        if not isinstance(raw_phases, list):
+            raise InvalidArgument("filter.phases: expected a list")
+        phases = {parse_phase(item, f"filter.phases[{i}]") for i, item in enumerate(raw_phases)}
+        with self._lock:
+            tenant = self._read(caller)
+            executions = tenant.executions
+            now = self._now()
+            if not (task_ids or references or environments or phases):
+                keys, token = paging.unfiltered_page(
+                    tenant.execution_index, cursor, size, _EXECUTIONS
+                )
+            else:
+
+                def accept(key: TaskKey) -> bool:
+                    execution = executions[key[1]]
+                    return (
+                        (not references or execution.task_reference in references)
+                        and (not environments or execution.environment_id in environments)
+                        and (not phases or view(execution, now).phase in phases)
+                    )
+
+                candidates = (
+                    _keys_after(
+                        cursor,
+                        (
+                            executions[eid].key
+                            for task_id in task_ids
+                            for eid in tenant.executions_by_task.get(task_id, ())
+                        ),
+                    )
+                    if task_ids
+                    else tenant.execution_index.after(cursor)
+                )
+                keys, token = paging.take_page(candidates, accept, size, _EXECUTIONS)
+            rendered = [self._render(executions[key[1]], now) for key in keys]
+            return _list_response("taskExecutions", rendered, token)
+
+    def get_task_execution(self, caller: Caller, request: JsonObject) -> JsonObject:
+        """GetTaskExecution -> ``{"taskExecution": ...}`` as of now."""
+        execution_id = protojson.required_id(request, "id")
+        with self._lock:
+            execution = self._execution(self._read(caller), execution_id)
+            return {"taskExecution": self._render(execution, self._now())}
+
+    def stop_task_execution(self, caller: Caller, request: JsonObject) -> JsonObject:
+        """StopTaskExecution -> ``{}``; a finished execution is left as it is."""
+        execution_id = protojson.required_id(request, "id")
+        with self._lock:
+            execution = self._execution(self._read(caller), execution_id)
+            now = self._now()
+            if not view(execution, now).terminal:
+                execution.stopped_us = now
+            return {}
+
+    def execution_logs(self, caller: Caller, execution_id: str) -> str:
+        """The log text emitted by now, one ``[time] [step label] line`` per line."""
+        with self._lock:
+            execution = self._execution(self._read(caller), execution_id.lower())
+            lines = log_lines(execution, self._now())
+        return "".join(line + "\n" for line in lines)
+
+    # -- control --------------------------------------------------------------------------
+
+    def set_scenario(self, scenario: Scenario) -> None:
+        """Use ``scenario`` for executions started from now on."""
+        with self._lock:
+            self.scenario = scenario
+
+    def reset(self, caller: Caller | None = None) -> None:
+        """Forget the caller's state, or every tenant's (``None``)."""
+        with self._lock:
+            if caller is None:
+                self._tenants.clear()
+                self._used_ids.clear()
+            else:
+                self._tenants.pop(caller.subject_id, None)
+
+    def export_state(self, caller: Caller | None = None) -> JsonObject:
+        """The caller's state, or every tenant's (``None``), as JSON; see :mod:`state`."""
+        with self._lock:
+            if caller is None:
+                tenants = {
+                    key: state.export_tenant(store)
+                    for key, store in sorted(self._tenants.items())
+                    if store
+                }
+            else:
+                store = self._read(caller)
+                tenants = {caller.subject_id: state.export_tenant(store)} if store else {}
+            return {
+                "version": state.STATE_VERSION,
+                "clock": format_timestamp(self._now()),
+                "tenants": tenants,
+            }
+
+    def import_state(self, data: object, caller: Caller | None = None) -> None:
+        """Replace the caller's state, or all state (``None``), with an export.
+
+        A whole-state import also moves a :class:`ManualClock` to the export's ``clock``
+        (backwards if need be). A per-caller import takes a document with at most one
+        tenant, loads it as the caller's whatever its key, and leaves the clock alone.
+        """
+        clock_us, stores = state.parse_document(data)
+        if caller is not None and len(stores) > 1:
+            raise InvalidArgument(
+                f"state.tenants: a per-caller import takes at most one tenant, got {len(stores)}"
+            )
+        with self._lock:
+            if caller is None:
+                self._tenants = {key: store for key, store in stores.items() if store}
+                self._used_ids = {i for store in stores.values() for i in store.all_ids()}
+                if clock_us is not None and isinstance(self.clock, ManualClock):
+                    self.clock.restore(from_micros(clock_us))
+            else:
+                store = next(iter(stores.values()), None)
+                if store:
+                    self._tenants[caller.subject_id] = store
+                    self._used_ids.update(store.all_ids())
+                else:
+                    self._tenants.pop(caller.subject_id, None)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _now(self) -> Micros:
+        return to_micros(self.clock.now())
+
+    def _new_id(self) -> str:
+        # An import may hold ids a deterministic generator will produce again: skip them.
+        for _ in range(10_000):
+            new = self.ids.new_id().lower()
+            if new not in self._used_ids:
+                self._used_ids.add(new)
+                return new
+        raise RuntimeError("the id generator keeps returning ids that are already in use")
+
+    def _read(self, caller: Caller) -> TenantStore:
+        return self._tenants.get(caller.subject_id, _EMPTY)
+
+    def _write(self, caller: Caller) -> TenantStore:
+        key = caller.subject_id
+        store = self._tenants.get(key)
+        if store is None:
+            store = self._tenants[key] = TenantStore()
+        return store
+
+    @staticmethod
+    def _task(tenant: TenantStore, task_id: str) -> TaskRecord:
+        task = tenant.tasks.get(task_id)
+        if task is None:
+            raise NotFound(f"task {task_id} not found")
+        return task
+
+    @staticmethod
+    def _execution(tenant: TenantStore, execution_id: str) -> ExecutionRecord:
+        execution = tenant.executions.get(execution_id)
+        if execution is None:
+            raise NotFound(f"task execution {execution_id} not found")
+        return execution
+
+    @staticmethod
+    def _check_dependencies(
+        tenant: TenantStore, environment_id: str, depends_on: Iterable[str], task_id: str | None
+    ) -> None:
+        for dep in depends_on:
+            other = tenant.tasks.get(dep)
+            if other is None:
+                raise FailedPrecondition(f"dependsOn: task {dep} not found")
+            if other.environment_id != environment_id:
+                raise FailedPrecondition(
+                    f"dependsOn: task {dep} belongs to another environment "
+                    f"({other.environment_id}, not {environment_id})"
+                )
+            if task_id is not None and dep == task_id:
+                raise FailedPrecondition(f"dependsOn: task {task_id} cannot depend on itself")
+        if task_id is not None and graph.reaches(tenant.tasks, depends_on, task_id):
+            raise FailedPrecondition(
+                f"dependsOn: would create a dependency cycle through task {task_id}"
+            )
+
+    def _plan_step(self, task: TaskRecord, previous: tuple[str, ...]) -> StepPlan:
+        behaviour = self.scenario.behaviour(
+            task.reference, task.name, task.command, self.timing.step_duration
+        )
+        return StepPlan(
+            id=self._new_id(),
+            task_id=task.id,
+            label=task.label,
+            spec=protojson.clone(task.spec),
+            depends_on=previous,
+            succeed=behaviour.succeed,
+            duration_us=seconds_to_micros(behaviour.duration),
+            failure_message=behaviour.failure_message,
+            output=MappingProxyType(dict(behaviour.output)),
+            logs=behaviour.logs,
+        )
+
+    def _render(self, execution: ExecutionRecord, now: Micros) -> JsonObject:
+        return execution_json(execution, view(execution, now), self.log_url_base)
+
+
+def _keys_after(cursor: TaskKey | None, keys: Iterable[TaskKey]) -> list[TaskKey]:
+    ordered = sorted(set(keys))
+    return ordered if cursor is None else [key for key in ordered if key > cursor]
+
+
+def _list_response(field: str, items: list[JsonObject], token: str) -> JsonObject:
+    response: JsonObject = {}
+    if items:
+        response[field] = items
+    response["pagination"] = {"nextToken": token} if token else {}
+    return response

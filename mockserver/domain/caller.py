@@ -1,0 +1,35 @@
+"""Who is calling: the bearer token, which is also the tenant key."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from dataclasses import dataclass
+
+from mockserver.domain.types import JsonObject
+
+_SUBJECT_NAMESPACE = uuid.UUID("5b7e8c1e-2f0a-5d3c-9a4e-6f1b2c3d4e5f")
+PRINCIPAL_USER = "PRINCIPAL_USER"
+
+
+@functools.lru_cache(maxsize=4096)
+def subject_id_for(token: str) -> str:
+    """The stable UUID (version 5) that stands for ``token``."""
+    return str(uuid.uuid5(_SUBJECT_NAMESPACE, token))
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The caller of one request. State is partitioned by token."""
+
+    token: str
+
+    @property
+    def subject_id(self) -> str:
+        """Stable UUID derived from the token; the tenant key (tokens never appear in exports)."""
+        return subject_id_for(self.token)
+
+    @property
+    def subject(self) -> JsonObject:
+        """The ``Subject`` that becomes ``creator`` of what this caller creates."""
+        return {"id": self.subject_id, "principal": PRINCIPAL_USER}

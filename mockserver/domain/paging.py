@@ -1,0 +1,128 @@
+"""Creation-ordered indexes and opaque page tokens.
+
+A page token is a cursor, not an offset: URL-safe base64 (unpadded) of the JSON
+``["<kind>", <createdAt microseconds>, "<id>"]`` naming the last item returned. The next
+page starts strictly after that key, so inserts by other clients (always later keys under a
+monotonic clock, but any key works) neither repeat nor skip items already paged past.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from mockserver.domain import protojson
+from mockserver.domain.errors import InvalidArgument
+from mockserver.domain.types import TaskKey
+
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+_MALFORMED = "pagination.token: malformed page token"
+
+
+class OrderedIndex:
+    """Keys ``(created_us, id)`` kept sorted; O(log n) seek, O(page) reads."""
+
+    __slots__ = ("_keys",)
+
+    def __init__(self, keys: Iterable[TaskKey] = ()) -> None:
+        self._keys: list[TaskKey] = sorted(keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def add(self, key: TaskKey) -> None:
+        """Insert a key (appending is the common case under a monotonic clock)."""
+        if not self._keys or key > self._keys[-1]:
+            self._keys.append(key)
+        else:
+            bisect.insort(self._keys, key)
+
+    def remove(self, key: TaskKey) -> None:
+        """Remove a key if present."""
+        index = bisect.bisect_left(self._keys, key)
+        if index < len(self._keys) and self._keys[index] == key:
+            del self._keys[index]
+
+    def after(self, cursor: TaskKey | None) -> Iterator[TaskKey]:
+        """Keys strictly after ``cursor`` (all keys when ``None``), in order."""
+        keys = self._keys
+        start = 0 if cursor is None else bisect.bisect_right(keys, cursor)
+        for index in range(start, len(keys)):
+            yield keys[index]
+
+    def slice_after(self, cursor: TaskKey | None, count: int) -> list[TaskKey]:
+        """Up to ``count`` keys strictly after ``cursor``, without iterating the rest."""
+        start = 0 if cursor is None else bisect.bisect_right(self._keys, cursor)
+        return self._keys[start : start + count]
+
+
+def encode_token(kind: str, key: TaskKey) -> str:
+    """The page token that resumes after ``key`` in a list of ``kind``."""
+    raw = json.dumps([kind, key[0], key[1]], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_token(kind: str, token: str) -> TaskKey | None:
+    """The cursor in ``token`` (``None`` for the empty token); :class:`InvalidArgument` if bad."""
+    if not token:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data: Any = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise InvalidArgument(_MALFORMED) from None
+    if (
+        not isinstance(data, list)
+        or len(data) != 3
+        or data[0] != kind
+        or isinstance(data[1], bool)
+        or not isinstance(data[1], int)
+        or not isinstance(data[2], str)
+    ):
+        raise InvalidArgument(_MALFORMED)
+    return (data[1], data[2])
+
+
+def page_request(request: Mapping[str, Any], kind: str) -> tuple[TaskKey | None, int]:
+    """The cursor and page size of a request's ``pagination`` (pageSize 0 means 25)."""
+    pagination = protojson.message(request, "pagination") or {}
+    size = protojson.int32(pagination, "pageSize", "pagination.pageSize")
+    if not 0 <= size <= MAX_PAGE_SIZE:
+        raise InvalidArgument(
+            f"pagination.pageSize: must be between 0 and {MAX_PAGE_SIZE}, got {size}"
+        )
+    token = protojson.string(pagination, "token", "pagination.token")
+    return decode_token(kind, token), size or DEFAULT_PAGE_SIZE
+
+
+def take_page(
+    keys: Iterable[TaskKey], accept: Callable[[TaskKey], bool], size: int, kind: str
+) -> tuple[list[TaskKey], str]:
+    """The first ``size`` accepted keys and the next token ("" when nothing more matches).
+
+    Stops at the first accepted key beyond the page, so a full scan happens only when the
+    filter matches too little.
+    """
+    page: list[TaskKey] = []
+    for key in keys:
+        if not accept(key):
+            continue
+        if len(page) == size:
+            return page, encode_token(kind, page[-1])
+        page.append(key)
+    return page, ""
+
+
+def unfiltered_page(
+    index: OrderedIndex, cursor: TaskKey | None, size: int, kind: str
+) -> tuple[list[TaskKey], str]:
+    """A page straight from the index: O(log n + page)."""
+    window = index.slice_after(cursor, size + 1)
+    if len(window) > size:
+        return window[:size], encode_token(kind, window[size - 1])
+    return window, ""

@@ -1,0 +1,69 @@
+"""Task execution phases: the enum, the declarative transition table, the terminal set."""
+
+from __future__ import annotations
+
+import enum
+
+from mockserver.domain.errors import InvalidArgument
+
+
+class Phase(enum.Enum):
+    """``TaskExecutionPhase``; ``value`` is the proto enum number, ``name`` the JSON name."""
+
+    TASK_EXECUTION_PHASE_UNSPECIFIED = 0
+    TASK_EXECUTION_PHASE_PENDING = 1
+    TASK_EXECUTION_PHASE_RUNNING = 2
+    TASK_EXECUTION_PHASE_SUCCEEDED = 3
+    TASK_EXECUTION_PHASE_FAILED = 4
+    TASK_EXECUTION_PHASE_STOPPED = 5
+
+
+UNSPECIFIED = Phase.TASK_EXECUTION_PHASE_UNSPECIFIED
+PENDING = Phase.TASK_EXECUTION_PHASE_PENDING
+RUNNING = Phase.TASK_EXECUTION_PHASE_RUNNING
+SUCCEEDED = Phase.TASK_EXECUTION_PHASE_SUCCEEDED
+FAILED = Phase.TASK_EXECUTION_PHASE_FAILED
+STOPPED = Phase.TASK_EXECUTION_PHASE_STOPPED
+
+TERMINAL: frozenset[Phase] = frozenset({SUCCEEDED, FAILED, STOPPED})
+"""Phases that never change once reached."""
+
+EXECUTION_TRANSITIONS: frozenset[tuple[Phase, Phase]] = frozenset(
+    {
+        (PENDING, RUNNING),  # the pending delay elapsed: the first group starts
+        (PENDING, STOPPED),  # stopped, or its task deleted, before anything ran
+        (RUNNING, SUCCEEDED),  # the last group's steps all succeeded
+        (RUNNING, FAILED),  # a step failed; later groups never start
+        (RUNNING, STOPPED),  # stopped, or its task deleted, while running
+    }
+)
+"""Every (from, to) change an execution's phase may make; nothing leaves a terminal phase."""
+
+STEP_TRANSITIONS: frozenset[tuple[Phase, Phase]] = frozenset(
+    {
+        (RUNNING, SUCCEEDED),
+        (RUNNING, FAILED),
+        (RUNNING, STOPPED),  # execution stopped, or a sibling step failed first
+    }
+)
+"""A step appears in ``status.steps`` as RUNNING when it starts and may then end once."""
+
+
+def can_transition(before: Phase, after: Phase, *, step: bool = False) -> bool:
+    """Whether an observed change ``before -> after`` (or no change) is allowed."""
+    if before == after:
+        return True
+    table = STEP_TRANSITIONS if step else EXECUTION_TRANSITIONS
+    return (before, after) in table
+
+
+def parse_phase(value: object, path: str) -> Phase:
+    """A phase from its JSON name or enum number; :class:`InvalidArgument` if undefined."""
+    try:
+        if isinstance(value, str):
+            return Phase[value]
+        if isinstance(value, int) and not isinstance(value, bool):
+            return Phase(value)
+    except (KeyError, ValueError):
+        pass
+    raise InvalidArgument(f"{path}: {value!r} is not a defined TaskExecutionPhase")

@@ -1,0 +1,291 @@
+"""Scenarios: rules that decide each step's outcome, duration, output and logs.
+
+A scenario is YAML (or the equivalent dict)::
+
+    rules:
+      - match: {reference: "^build$"}     # all given matchers must match (re.search)
+        outcome: fail                      # succeed (default) | fail
+        duration: 5                        # seconds; default Timing.step_duration
+        failure_message: "exit status 2"   # only with outcome fail; default "task failed"
+        output: {exitCode: "2"}            # step output map, shown once the step ends
+        logs: ["compiling...", "error: boom"]
+      - match: {command: "sleep"}
+        duration: 30
+    latency: {GetTask: 0.5}                # simulated response latency per RPC, seconds
+
+Matchers are ``reference``, ``name`` and ``command`` (the task's, when it is started); a
+rule without ``match`` matches every step. The first matching rule wins; a step that no
+rule matches succeeds after the default duration. A rule is applied when the execution
+is created, so loading a new scenario does not change executions that already exist.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+import yaml
+
+from mockserver.domain.methods import METHOD_NAMES
+from mockserver.domain.types import JsonObject
+
+Outcome = Literal["succeed", "fail"]
+DEFAULT_FAILURE_MESSAGE = "task failed"
+MATCH_KEYS = ("reference", "name", "command")
+RULE_KEYS = ("match", "outcome", "duration", "failure_message", "output", "logs")
+MAX_OUTPUT_KEY = 128
+MAX_OUTPUT_VALUE = 4096
+
+
+class ScenarioError(ValueError):
+    """A scenario document is malformed; the message names the offending key or index."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """Regular expressions on the task's reference, name and command (``None`` = any)."""
+
+    reference: re.Pattern[str] | None = None
+    name: re.Pattern[str] | None = None
+    command: re.Pattern[str] | None = None
+
+    def matches(self, reference: str, name: str, command: str) -> bool:
+        """Whether every given pattern is found (``re.search``) in its value."""
+        return all(
+            pattern is None or pattern.search(value) is not None
+            for pattern, value in (
+                (self.reference, reference),
+                (self.name, name),
+                (self.command, command),
+            )
+        )
+
+
+@dataclass(frozen=True)
+class StepBehaviour:
+    """What a step will do, resolved when its execution is created."""
+
+    succeed: bool
+    duration: float
+    failure_message: str
+    output: Mapping[str, str]
+    logs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One scenario rule; see the module docstring."""
+
+    match: Match = field(default_factory=Match)
+    outcome: Outcome = "succeed"
+    duration: float | None = None
+    failure_message: str | None = None
+    output: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    logs: tuple[str, ...] = ()
+
+    def behaviour(self, default_duration: float) -> StepBehaviour:
+        """The step behaviour this rule gives."""
+        failed = self.outcome == "fail"
+        message = (self.failure_message or DEFAULT_FAILURE_MESSAGE) if failed else ""
+        return StepBehaviour(
+            succeed=not failed,
+            duration=default_duration if self.duration is None else self.duration,
+            failure_message=message,
+            output=self.output,
+            logs=self.logs,
+        )
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """An immutable set of rules plus per-RPC latencies."""
+
+    rules: tuple[Rule, ...] = ()
+    latency: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+
+    @classmethod
+    def from_yaml(cls, text: str) -> Scenario:
+        """Parse YAML text; an empty document is the empty scenario."""
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ScenarioError(f"scenario: invalid YAML: {exc}") from None
+        return cls.from_dict({} if data is None else data)
+
+    @classmethod
+    def from_dict(cls, data: object) -> Scenario:
+        """Build from a parsed document; :class:`ScenarioError` names what is wrong."""
+        if not isinstance(data, dict):
+            raise ScenarioError(f"scenario: expected a mapping, got {_kind(data)}")
+        _reject_unknown(data, ("rules", "latency"), "scenario")
+        raw_rules = data.get("rules")
+        if raw_rules is None:
+            raw_rules = []
+        if not isinstance(raw_rules, list):
+            raise ScenarioError(f"rules: expected a list, got {_kind(raw_rules)}")
+        rules = tuple(_parse_rule(raw, f"rules[{index}]") for index, raw in enumerate(raw_rules))
+        return cls(rules=rules, latency=MappingProxyType(_parse_latency(data.get("latency"))))
+
+    def to_dict(self) -> JsonObject:
+        """The document form; ``Scenario.from_dict(s.to_dict()) == s``."""
+        rules: list[JsonObject] = []
+        for rule in self.rules:
+            out: JsonObject = {}
+            patterns = {
+                key: pattern.pattern
+                for key, pattern in (
+                    ("reference", rule.match.reference),
+                    ("name", rule.match.name),
+                    ("command", rule.match.command),
+                )
+                if pattern is not None
+            }
+            if patterns:
+                out["match"] = patterns
+            out["outcome"] = rule.outcome
+            if rule.duration is not None:
+                out["duration"] = rule.duration
+            if rule.failure_message is not None:
+                out["failure_message"] = rule.failure_message
+            if rule.output:
+                out["output"] = dict(rule.output)
+            if rule.logs:
+                out["logs"] = list(rule.logs)
+            rules.append(out)
+        return {"rules": rules, "latency": dict(self.latency)}
+
+    def rule_for(self, reference: str, name: str, command: str) -> Rule | None:
+        """The first rule matching the task, if any."""
+        for rule in self.rules:
+            if rule.match.matches(reference, name, command):
+                return rule
+        return None
+
+    def behaviour(
+        self, reference: str, name: str, command: str, default_duration: float
+    ) -> StepBehaviour:
+        """What a step running this task does: the first matching rule, else success."""
+        rule = self.rule_for(reference, name, command)
+        if rule is None:
+            return StepBehaviour(True, default_duration, "", MappingProxyType({}), ())
+        return rule.behaviour(default_duration)
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _reject_unknown(data: Mapping[object, object], known: tuple[str, ...], path: str) -> None:
+    for key in data:
+        if key not in known:
+            raise ScenarioError(
+                f"{path}: unknown key {key!r} (expected one of: {', '.join(known)})"
+            )
+
+
+def _number(value: object, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ScenarioError(f"{path}: expected a number of seconds, got {_kind(value)}")
+    if not math.isfinite(value) or value < 0:
+        raise ScenarioError(f"{path}: expected a finite number >= 0, got {value!r}")
+    return value
+
+
+def _parse_rule(raw: object, path: str) -> Rule:
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{path}: expected a mapping, got {_kind(raw)}")
+    _reject_unknown(raw, RULE_KEYS, path)
+    outcome = raw.get("outcome", "succeed")
+    if outcome not in ("succeed", "fail"):
+        raise ScenarioError(f"{path}.outcome: expected 'succeed' or 'fail', got {outcome!r}")
+    duration = raw.get("duration")
+    failure_message = raw.get("failure_message")
+    if failure_message is not None:
+        if not isinstance(failure_message, str):
+            raise ScenarioError(
+                f"{path}.failure_message: expected a string, got {_kind(failure_message)}"
+            )
+        if outcome != "fail":
+            raise ScenarioError(f"{path}.failure_message: only allowed with outcome 'fail'")
+    return Rule(
+        match=_parse_match(raw.get("match"), f"{path}.match"),
+        outcome="fail" if outcome == "fail" else "succeed",
+        duration=None if duration is None else _number(duration, f"{path}.duration"),
+        failure_message=failure_message,
+        output=MappingProxyType(_parse_output(raw.get("output"), f"{path}.output")),
+        logs=_parse_logs(raw.get("logs"), f"{path}.logs"),
+    )
+
+
+def _parse_match(raw: object, path: str) -> Match:
+    if raw is None:
+        return Match()
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{path}: expected a mapping, got {_kind(raw)}")
+    _reject_unknown(raw, MATCH_KEYS, path)
+    patterns: dict[str, re.Pattern[str]] = {}
+    for key, value in raw.items():
+        if not isinstance(value, str):
+            raise ScenarioError(f"{path}.{key}: expected a regular expression string")
+        try:
+            patterns[key] = re.compile(value)
+        except re.error as exc:
+            raise ScenarioError(f"{path}.{key}: invalid regular expression: {exc}") from None
+    return Match(
+        reference=patterns.get("reference"),
+        name=patterns.get("name"),
+        command=patterns.get("command"),
+    )
+
+
+def _parse_output(raw: object, path: str) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{path}: expected a mapping, got {_kind(raw)}")
+    output: dict[str, str] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= MAX_OUTPUT_KEY:
+            raise ScenarioError(
+                f"{path}: key {key!r} must be a string of 1..{MAX_OUTPUT_KEY} characters"
+            )
+        if not isinstance(value, str):
+            raise ScenarioError(f"{path}.{key}: expected a string, got {_kind(value)}")
+        if len(value) > MAX_OUTPUT_VALUE:
+            raise ScenarioError(f"{path}.{key}: longer than {MAX_OUTPUT_VALUE} characters")
+        output[key] = value
+    return output
+
+
+def _parse_logs(raw: object, path: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ScenarioError(f"{path}: expected a list of strings, got {_kind(raw)}")
+    for index, line in enumerate(raw):
+        if not isinstance(line, str):
+            raise ScenarioError(f"{path}[{index}]: expected a string, got {_kind(line)}")
+    return tuple(raw)
+
+
+def _parse_latency(raw: object) -> dict[str, float]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"latency: expected a mapping, got {_kind(raw)}")
+    latency: dict[str, float] = {}
+    for method, seconds in raw.items():
+        if method not in METHOD_NAMES:
+            raise ScenarioError(
+                f"latency: unknown method {method!r} (expected one of: {', '.join(METHOD_NAMES)})"
+            )
+        latency[method] = _number(seconds, f"latency.{method}")
+    return latency

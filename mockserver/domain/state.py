@@ -1,0 +1,277 @@
+"""Export and import of tenant state as plain JSON.
+
+Format (version 1)::
+
+    {"version": 1,
+     "clock": "<RFC 3339 time of the export>",
+     "tenants": {"<subject id>": {"tasks": [<Task as the API renders it>, ...],
+                                  "executions": [<execution record>, ...]}}}
+
+Tenants are keyed by the caller's subject id (a UUID derived from the token), so an export
+never contains a token. An execution record keeps what the API cannot show: the resolved
+behaviour of every step and the instant it was stopped::
+
+    {"id", "taskId", "environmentId", "taskReference", "createdAt", "creator", "startedBy",
+     "pendingDelay": <seconds>, "stoppedAt": <RFC 3339, only if stopped>,
+     "plan": [{"steps": [{"id", "taskId", "label", "spec", "dependsOn", "outcome":
+               "succeed"|"fail", "duration": <seconds>, "failureMessage", "output", "logs"}]}]}
+
+Keys at their default value are omitted, as in the API. Import validates everything and
+raises :class:`InvalidArgument` naming the path of the first problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from mockserver.domain import graph, protojson
+from mockserver.domain.errors import InvalidArgument
+from mockserver.domain.executions import ExecutionRecord, StepPlan
+from mockserver.domain.protojson import AUTOMATION_TRIGGER, SUBJECT, TASK_SPEC
+from mockserver.domain.store import TenantStore
+from mockserver.domain.tasks import TaskRecord, task_json
+from mockserver.domain.timestamps import (
+    format_timestamp,
+    micros_to_seconds,
+    parse_timestamp,
+    seconds_to_micros,
+)
+from mockserver.domain.types import JsonObject, Micros
+
+STATE_VERSION = 1
+
+
+# -- export -----------------------------------------------------------------------------
+
+
+def export_tenant(store: TenantStore) -> JsonObject:
+    """One tenant's state, JSON-serializable, in creation order."""
+    tasks = [task_json(store.tasks[key[1]]) for key in store.task_index.after(None)]
+    executions = [
+        export_execution(store.executions[key[1]]) for key in store.execution_index.after(None)
+    ]
+    return {"tasks": tasks, "executions": executions}
+
+
+def export_execution(record: ExecutionRecord) -> JsonObject:
+    """The stored form of one execution."""
+    out: JsonObject = {
+        "id": record.id,
+        "taskId": record.task_id,
+        "environmentId": record.environment_id,
+    }
+    if record.task_reference:
+        out["taskReference"] = record.task_reference
+    out["createdAt"] = format_timestamp(record.created_us)
+    out["creator"] = dict(record.creator)
+    if record.started_by:
+        out["startedBy"] = record.started_by
+    out["pendingDelay"] = micros_to_seconds(record.pending_us)
+    if record.stopped_us is not None:
+        out["stoppedAt"] = format_timestamp(record.stopped_us)
+    out["plan"] = [{"steps": [_export_step(step) for step in group]} for group in record.groups]
+    return out
+
+
+def _export_step(step: StepPlan) -> JsonObject:
+    out: JsonObject = {"id": step.id, "taskId": step.task_id}
+    if step.label:
+        out["label"] = step.label
+    out["spec"] = protojson.clone(step.spec)
+    if step.depends_on:
+        out["dependsOn"] = list(step.depends_on)
+    out["outcome"] = "succeed" if step.succeed else "fail"
+    out["duration"] = micros_to_seconds(step.duration_us)
+    if step.failure_message:
+        out["failureMessage"] = step.failure_message
+    if step.output:
+        out["output"] = dict(step.output)
+    if step.logs:
+        out["logs"] = list(step.logs)
+    return out
+
+
+# -- import -----------------------------------------------------------------------------
+
+
+def parse_document(data: object) -> tuple[Micros | None, dict[str, TenantStore]]:
+    """Validate a whole export: its clock (if any) and a store per tenant key."""
+    doc = _object(data, "state")
+    version = doc.get("version")
+    if version != STATE_VERSION:
+        raise InvalidArgument(f"state.version: expected {STATE_VERSION}, got {version!r}")
+    clock = doc.get("clock")
+    clock_us = None if clock is None else _timestamp(clock, "state.clock")
+    raw_tenants = doc.get("tenants")
+    tenants = _object({} if raw_tenants is None else raw_tenants, "state.tenants")
+    stores: dict[str, TenantStore] = {}
+    for key, value in tenants.items():
+        if not key:
+            raise InvalidArgument("state.tenants: empty tenant key")
+        stores[key] = parse_tenant(value, f"state.tenants[{key!r}]")
+    return clock_us, stores
+
+
+def parse_tenant(data: object, path: str) -> TenantStore:
+    """Validate one tenant's state and build its store."""
+    tenant = _object(data, path)
+    store = TenantStore()
+    for index, raw in enumerate(_list(tenant.get("tasks"), f"{path}.tasks")):
+        where = f"{path}.tasks[{index}]"
+        task = _parse_task(raw, where)
+        if task.id in store.tasks:
+            raise InvalidArgument(f"{where}.id: duplicate task id {task.id}")
+        if task.reference and (task.environment_id, task.reference) in store.references:
+            raise InvalidArgument(
+                f"{where}.metadata.reference: {task.reference!r} is used twice in "
+                f"environment {task.environment_id}"
+            )
+        store.add_task(task)
+    for index, task in enumerate(store.tasks.values()):
+        for dep in task.depends_on:
+            other = store.tasks.get(dep)
+            if other is None or other.environment_id != task.environment_id:
+                raise InvalidArgument(
+                    f"{path}.tasks[{index}].dependsOn: task {dep} is not a task of "
+                    f"environment {task.environment_id}"
+                )
+        if graph.reaches(store.tasks, task.depends_on, task.id):
+            raise InvalidArgument(f"{path}.tasks[{index}].dependsOn: dependency cycle")
+    for index, raw in enumerate(_list(tenant.get("executions"), f"{path}.executions")):
+        where = f"{path}.executions[{index}]"
+        execution = _parse_execution(raw, where)
+        if execution.id in store.executions:
+            raise InvalidArgument(f"{where}.id: duplicate execution id {execution.id}")
+        store.add_execution(execution)
+    return store
+
+
+def _parse_task(data: object, path: str) -> TaskRecord:
+    task = _object(data, path)
+    metadata = _object(task.get("metadata"), f"{path}.metadata")
+    depends_on = protojson.id_list(task, "dependsOn", f"{path}.dependsOn")
+    return TaskRecord(
+        id=protojson.required_id(task, "id", f"{path}.id"),
+        environment_id=protojson.required_id(task, "environmentId", f"{path}.environmentId"),
+        created_us=_timestamp(metadata.get("createdAt"), f"{path}.metadata.createdAt"),
+        creator=protojson.canonical(SUBJECT, metadata.get("creator") or {}, f"{path}.creator"),
+        reference=protojson.string(metadata, "reference", f"{path}.metadata.reference"),
+        name=protojson.string(metadata, "name", f"{path}.metadata.name"),
+        description=protojson.string(metadata, "description", f"{path}.metadata.description"),
+        triggered_by=tuple(
+            protojson.canonical_list(
+                AUTOMATION_TRIGGER,
+                metadata.get("triggeredBy") or [],
+                f"{path}.metadata.triggeredBy",
+            )
+        ),
+        spec=protojson.canonical(TASK_SPEC, task.get("spec") or {}, f"{path}.spec"),
+        depends_on=tuple(depends_on),
+    )
+
+
+def _parse_execution(data: object, path: str) -> ExecutionRecord:
+    raw = _object(data, path)
+    created_us = _timestamp(raw.get("createdAt"), f"{path}.createdAt")
+    groups: list[tuple[StepPlan, ...]] = []
+    step_ids: set[str] = set()
+    raw_plan = _list(raw.get("plan"), f"{path}.plan")
+    if not raw_plan:
+        raise InvalidArgument(f"{path}.plan: an execution needs at least one group")
+    for group_index, raw_group in enumerate(raw_plan):
+        group_path = f"{path}.plan[{group_index}]"
+        group_obj = _object(raw_group, group_path)
+        steps: list[StepPlan] = []
+        raw_steps = _list(group_obj.get("steps"), f"{group_path}.steps")
+        if not raw_steps:
+            raise InvalidArgument(f"{group_path}.steps: a group needs at least one step")
+        for step_index, raw_step in enumerate(raw_steps):
+            step = _parse_step(raw_step, f"{group_path}.steps[{step_index}]")
+            if step.id in step_ids:
+                raise InvalidArgument(f"{group_path}.steps[{step_index}].id: duplicate step id")
+            step_ids.add(step.id)
+            steps.append(step)
+        groups.append(tuple(steps))
+    stopped = raw.get("stoppedAt")
+    record = ExecutionRecord(
+        id=protojson.required_id(raw, "id", f"{path}.id"),
+        task_id=protojson.required_id(raw, "taskId", f"{path}.taskId"),
+        environment_id=protojson.required_id(raw, "environmentId", f"{path}.environmentId"),
+        task_reference=protojson.string(raw, "taskReference", f"{path}.taskReference"),
+        created_us=created_us,
+        creator=protojson.canonical(SUBJECT, raw.get("creator") or {}, f"{path}.creator"),
+        started_by=protojson.string(raw, "startedBy", f"{path}.startedBy"),
+        pending_us=_duration(raw.get("pendingDelay"), f"{path}.pendingDelay"),
+        groups=tuple(groups),
+        stopped_us=None if stopped is None else _timestamp(stopped, f"{path}.stoppedAt"),
+    )
+    if record.stopped_us is not None and not (
+        created_us <= record.stopped_us < record.timeline.finish_us
+    ):
+        raise InvalidArgument(
+            f"{path}.stoppedAt: must lie between createdAt and the natural end of the "
+            f"execution ({format_timestamp(record.timeline.finish_us)})"
+        )
+    return record
+
+
+def _parse_step(data: object, path: str) -> StepPlan:
+    raw = _object(data, path)
+    outcome = raw.get("outcome", "succeed")
+    if outcome not in ("succeed", "fail"):
+        raise InvalidArgument(f"{path}.outcome: expected 'succeed' or 'fail', got {outcome!r}")
+    output = _object(raw.get("output") or {}, f"{path}.output")
+    for key, value in output.items():
+        if not isinstance(value, str) or not key:
+            raise InvalidArgument(f"{path}.output[{key!r}]: expected a non-empty key and a string")
+    return StepPlan(
+        id=protojson.required_id(raw, "id", f"{path}.id"),
+        task_id=protojson.required_id(raw, "taskId", f"{path}.taskId"),
+        label=protojson.string(raw, "label", f"{path}.label"),
+        spec=protojson.canonical(TASK_SPEC, raw.get("spec") or {}, f"{path}.spec"),
+        depends_on=tuple(protojson.id_list(raw, "dependsOn", f"{path}.dependsOn")),
+        succeed=outcome == "succeed",
+        duration_us=_duration(raw.get("duration"), f"{path}.duration"),
+        failure_message=protojson.string(raw, "failureMessage", f"{path}.failureMessage"),
+        output=MappingProxyType(dict(output)),
+        logs=tuple(protojson.string_list(raw, "logs", f"{path}.logs")),
+    )
+
+
+def _object(value: object, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidArgument(f"{path}: expected an object, got {_kind(value)}")
+    return value
+
+
+def _list(value: object, path: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidArgument(f"{path}: expected a list, got {_kind(value)}")
+    return value
+
+
+def _timestamp(value: object, path: str) -> Micros:
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{path}: expected an RFC 3339 timestamp, got {_kind(value)}")
+    try:
+        return parse_timestamp(value)
+    except ValueError as exc:
+        raise InvalidArgument(f"{path}: {exc}") from None
+
+
+def _duration(value: object, path: str) -> Micros:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise InvalidArgument(f"{path}: expected a number of seconds >= 0, got {value!r}")
+    if value > 10**9:
+        raise InvalidArgument(f"{path}: {value!r} seconds is too long")
+    return seconds_to_micros(value)
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__

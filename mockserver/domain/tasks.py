@@ -1,0 +1,183 @@
+"""Task records: building them from CreateTask, applying UpdateTask, rendering them.
+
+UpdateTask field presence: a key present in the request replaces the stored value, an
+absent key keeps it; this holds for ``metadata.name``, ``metadata.description``,
+``spec.command``, ``spec.runsOn`` and ``spec.prebuildRequiresSuccess`` even when the new
+value is ``""`` / ``false`` (they are proto3 ``optional``), and for ``metadata.triggeredBy``
+(an optional message: present with no ``trigger`` items clears the list). The repeated
+fields ``spec.env`` and ``dependsOn`` cannot signal presence in binary protobuf, so to
+behave the same under both codecs they replace only when non-empty: an empty list keeps
+the stored value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.domain import protojson
+from mockserver.domain.protojson import AUTOMATION_TRIGGER, RUNS_ON, TASK_SPEC
+from mockserver.domain.timestamps import format_timestamp
+from mockserver.domain.types import JsonObject, Micros, TaskKey
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    """A stored task. ``spec``, ``creator`` and triggers are canonical proto3 JSON."""
+
+    id: str
+    environment_id: str
+    created_us: Micros
+    creator: JsonObject
+    reference: str
+    name: str
+    description: str
+    triggered_by: tuple[JsonObject, ...]
+    spec: JsonObject
+    depends_on: tuple[str, ...]
+
+    @property
+    def key(self) -> TaskKey:
+        """Listing order key."""
+        return (self.created_us, self.id)
+
+    @property
+    def label(self) -> str:
+        """A plan step's label: the name, else the reference."""
+        return self.name or self.reference
+
+    @property
+    def command(self) -> str:
+        """``spec.command`` ("" when unset)."""
+        command = self.spec.get("command", "")
+        return command if isinstance(command, str) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class CreateTask:
+    """A parsed CreateTask request (server-owned fields are not in it)."""
+
+    environment_id: str
+    reference: str
+    name: str
+    description: str
+    triggered_by: tuple[JsonObject, ...]
+    spec: JsonObject
+    depends_on: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, request: JsonObject) -> CreateTask:
+        """Read and canonicalise a CreateTask request."""
+        metadata = protojson.message(request, "metadata") or {}
+        return cls(
+            environment_id=protojson.required_id(request, "environmentId"),
+            reference=protojson.string(metadata, "reference", "metadata.reference"),
+            name=protojson.string(metadata, "name", "metadata.name"),
+            description=protojson.string(metadata, "description", "metadata.description"),
+            triggered_by=_triggers(metadata.get("triggeredBy"), "metadata.triggeredBy"),
+            spec=protojson.canonical(TASK_SPEC, request.get("spec") or {}, "spec"),
+            depends_on=tuple(protojson.id_list(request, "dependsOn")),
+        )
+
+    def record(self, task_id: str, created_us: Micros, creator: JsonObject) -> TaskRecord:
+        """The task this request creates."""
+        return TaskRecord(
+            id=task_id,
+            environment_id=self.environment_id,
+            created_us=created_us,
+            creator=creator,
+            reference=self.reference,
+            name=self.name,
+            description=self.description,
+            triggered_by=self.triggered_by,
+            spec=self.spec,
+            depends_on=self.depends_on,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateTask:
+    """A parsed UpdateTask request: ``changes`` to the record, new ``depends_on`` or None."""
+
+    id: str
+    changes: dict[str, Any]
+    depends_on: tuple[str, ...] | None
+
+    @classmethod
+    def parse(cls, request: JsonObject) -> UpdateTask:
+        """Read an UpdateTask request, keeping only the fields it sets."""
+        task_id = protojson.required_id(request, "id")
+        changes: dict[str, Any] = {}
+        metadata = protojson.message(request, "metadata") or {}
+        for key in ("name", "description"):
+            value = protojson.optional_string(metadata, key, f"metadata.{key}")
+            if value is not None:
+                changes[key] = value
+        triggered_by = protojson.message(metadata, "triggeredBy", "metadata.triggeredBy")
+        if triggered_by is not None:
+            changes["triggered_by"] = _triggers(
+                triggered_by.get("trigger"), "metadata.triggeredBy.trigger"
+            )
+        spec = protojson.message(request, "spec") or {}
+        spec_changes: JsonObject = {}
+        command = protojson.optional_string(spec, "command", "spec.command")
+        if command is not None:
+            spec_changes["command"] = command
+        runs_on = protojson.message(spec, "runsOn", "spec.runsOn")
+        if runs_on is not None:
+            spec_changes["runsOn"] = protojson.canonical(RUNS_ON, runs_on, "spec.runsOn")
+        env = spec.get("env")
+        if env:
+            spec_changes["env"] = protojson.canonical_list(protojson.ENV_ITEM, env, "spec.env")
+        flag = protojson.optional_bool(
+            spec, "prebuildRequiresSuccess", "spec.prebuildRequiresSuccess"
+        )
+        if flag is not None:
+            spec_changes["prebuildRequiresSuccess"] = flag
+        if spec_changes:
+            changes["spec"] = spec_changes
+        depends_on = protojson.id_list(request, "dependsOn")
+        return cls(task_id, changes, tuple(depends_on) if depends_on else None)
+
+    def apply(self, task: TaskRecord) -> TaskRecord:
+        """The task with this update applied (the input is not modified)."""
+        changes = dict(self.changes)
+        spec_changes = changes.pop("spec", None)
+        if spec_changes:
+            spec = dict(task.spec)
+            spec.update(spec_changes)
+            # Canonicalise again so "" / false drop out of the stored spec.
+            changes["spec"] = protojson.canonical(TASK_SPEC, spec, "spec")
+        if self.depends_on is not None:
+            changes["depends_on"] = self.depends_on
+        return dataclasses.replace(task, **changes)
+
+
+def _triggers(value: object, path: str) -> tuple[JsonObject, ...]:
+    if value is None:
+        return ()
+    return tuple(protojson.canonical_list(AUTOMATION_TRIGGER, value, path))
+
+
+def task_json(task: TaskRecord) -> JsonObject:
+    """The proto3-JSON ``Task`` (fresh objects; callers may mutate it)."""
+    metadata: JsonObject = {"createdAt": format_timestamp(task.created_us)}
+    metadata["creator"] = dict(task.creator)
+    if task.description:
+        metadata["description"] = task.description
+    if task.name:
+        metadata["name"] = task.name
+    if task.reference:
+        metadata["reference"] = task.reference
+    if task.triggered_by:
+        metadata["triggeredBy"] = [dict(trigger) for trigger in task.triggered_by]
+    out: JsonObject = {
+        "id": task.id,
+        "environmentId": task.environment_id,
+        "metadata": metadata,
+        "spec": protojson.clone(task.spec),
+    }
+    if task.depends_on:
+        out["dependsOn"] = list(task.depends_on)
+    return out

@@ -1,0 +1,70 @@
+"""RFC 3339 timestamps in the proto3-JSON form, over integer microseconds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from mockserver.domain.types import Micros
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MICRO = timedelta(microseconds=1)
+
+
+def to_micros(when: datetime) -> Micros:
+    """Microseconds since the epoch of a timezone-aware datetime."""
+    if when.tzinfo is None:
+        raise ValueError(f"expected a timezone-aware datetime, got {when!r}")
+    return (when - _EPOCH) // _ONE_MICRO
+
+
+def from_micros(micros: Micros) -> datetime:
+    """The UTC datetime of an instant in microseconds."""
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def seconds_to_micros(seconds: float) -> Micros:
+    """A duration in seconds, rounded to whole microseconds."""
+    return round(seconds * 1_000_000)
+
+
+def micros_to_seconds(micros: Micros) -> float:
+    """A duration in microseconds as (float) seconds; inverse of :func:`seconds_to_micros`."""
+    return micros / 1_000_000
+
+
+def format_timestamp(micros: Micros) -> str:
+    """``2026-11-29T00:00:00Z``; fractional digits only when non-zero (3 or 6 of them).
+
+    The same shape protobuf's ``json_format`` writes (it would use 9 digits for nanoseconds,
+    which the fake never produces).
+    """
+    seconds, fraction = divmod(micros, 1_000_000)
+    text = (_EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S")
+    if fraction == 0:
+        return text + "Z"
+    if fraction % 1000 == 0:
+        return f"{text}.{fraction // 1000:03d}Z"
+    return f"{text}.{fraction:06d}Z"
+
+
+def parse_timestamp(text: str) -> Micros:
+    """Parse an RFC 3339 timestamp with an offset (``Z`` or ``+hh:mm``); ``ValueError`` if not.
+
+    Digits beyond microseconds are truncated.
+    """
+    if "T" not in text and "t" not in text:
+        raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
+    head, dot, tail = text.partition(".")
+    if dot:
+        digits = len(tail) - len(tail.lstrip("0123456789"))
+        if digits == 0:
+            raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
+        # datetime.fromisoformat accepts up to 6 digits only on some versions; cut to 6.
+        text = f"{head}.{tail[: min(digits, 6)]}{tail[digits:]}"
+    try:
+        parsed = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise ValueError(f"not an RFC 3339 timestamp: {text!r}") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp without a UTC offset: {text!r}")
+    return to_micros(parsed)
