@@ -1,0 +1,141 @@
+"""Clock, ids, timing, caller, timestamps and phases."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from mockserver.domain import (
+    EXECUTION_TRANSITIONS,
+    STEP_TRANSITIONS,
+    TERMINAL,
+    Caller,
+    InvalidArgument,
+    ManualClock,
+    Phase,
+    RandomIds,
+    RealClock,
+    SequentialIds,
+    Timing,
+    can_transition,
+    format_timestamp,
+    parse_timestamp,
+)
+from mockserver.domain.phases import parse_phase
+from mockserver.domain.timestamps import to_micros
+
+
+def test_manual_clock_starts_at_2026() -> None:
+    assert ManualClock().now() == datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_manual_clock_advance_moves_forward() -> None:
+    clock = ManualClock()
+    clock.advance(1.5)
+    assert clock.now() == datetime(2026, 1, 1, 0, 0, 1, 500000, tzinfo=UTC)
+
+
+def test_manual_clock_advance_rejects_negative() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        ManualClock().advance(-1)
+
+
+def test_manual_clock_set_only_moves_forward() -> None:
+    clock = ManualClock()
+    later = datetime(2026, 6, 1, tzinfo=UTC)
+    clock.set(later)
+    assert clock.now() == later
+    with pytest.raises(ValueError, match="only moves forward"):
+        clock.set(datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_manual_clock_rejects_naive_datetimes() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        ManualClock(datetime(2026, 1, 1))
+
+
+def test_real_clock_is_utc_and_monotonic() -> None:
+    clock = RealClock()
+    first = clock.now()
+    second = clock.now()
+    assert first.tzinfo is not None
+    assert second >= first
+    assert abs(first - datetime.now(UTC)) < timedelta(seconds=5)
+
+
+def test_sequential_ids_are_deterministic_uuids() -> None:
+    ids = SequentialIds()
+    assert [ids.new_id() for _ in range(2)] == [
+        "00000000-0000-4000-8000-000000000001",
+        "00000000-0000-4000-8000-000000000002",
+    ]
+    assert uuid.UUID(SequentialIds(255).new_id()).hex.endswith("0ff")
+
+
+def test_random_ids_are_uuid4() -> None:
+    first, second = RandomIds().new_id(), RandomIds().new_id()
+    assert first != second
+    assert uuid.UUID(first).version == 4
+
+
+@pytest.mark.parametrize("field", ["pending_delay", "step_duration"])
+def test_timing_rejects_negative_values(field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        Timing(**{field: -1.0})
+
+
+def test_caller_subject_is_a_stable_uuid_per_token() -> None:
+    subject = Caller("token-1").subject
+    assert subject == Caller("token-1").subject
+    assert subject["principal"] == "PRINCIPAL_USER"
+    assert uuid.UUID(subject["id"]).version == 5
+    assert Caller("token-2").subject["id"] != subject["id"]
+
+
+@pytest.mark.parametrize(
+    ("when", "text"),
+    [
+        (datetime(2026, 11, 29, tzinfo=UTC), "2026-11-29T00:00:00Z"),
+        (datetime(2026, 11, 29, 0, 0, 1, 500000, tzinfo=UTC), "2026-11-29T00:00:01.500Z"),
+        (datetime(2026, 11, 29, 0, 0, 1, 123456, tzinfo=UTC), "2026-11-29T00:00:01.123456Z"),
+    ],
+)
+def test_timestamp_format_uses_0_3_or_6_fraction_digits(when: datetime, text: str) -> None:
+    assert format_timestamp(to_micros(when)) == text
+    assert parse_timestamp(text) == to_micros(when)
+
+
+def test_timestamp_parse_accepts_offsets_and_nanoseconds() -> None:
+    assert parse_timestamp("2026-01-01T01:00:00+01:00") == parse_timestamp("2026-01-01T00:00:00Z")
+    assert format_timestamp(parse_timestamp("2026-01-01T00:00:00.123456789Z")).endswith(".123456Z")
+
+
+@pytest.mark.parametrize(
+    "text", ["2026-01-01", "2026-01-01T00:00:00", "yesterday", "2026-01-01T00:00:00.Z"]
+)
+def test_timestamp_parse_rejects_non_rfc3339(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_timestamp(text)
+
+
+def test_phases_terminal_set_is_never_left() -> None:
+    assert {Phase.TASK_EXECUTION_PHASE_SUCCEEDED, Phase.TASK_EXECUTION_PHASE_FAILED} < TERMINAL
+    for before, _after in EXECUTION_TRANSITIONS | STEP_TRANSITIONS:
+        assert before not in TERMINAL
+    assert not can_transition(
+        Phase.TASK_EXECUTION_PHASE_STOPPED, Phase.TASK_EXECUTION_PHASE_RUNNING
+    )
+    assert can_transition(Phase.TASK_EXECUTION_PHASE_PENDING, Phase.TASK_EXECUTION_PHASE_RUNNING)
+    assert not can_transition(
+        Phase.TASK_EXECUTION_PHASE_PENDING, Phase.TASK_EXECUTION_PHASE_RUNNING, step=True
+    )
+
+
+def test_phases_parse_names_and_numbers() -> None:
+    assert parse_phase("TASK_EXECUTION_PHASE_RUNNING", "p") is Phase.TASK_EXECUTION_PHASE_RUNNING
+    assert parse_phase(4, "p") is Phase.TASK_EXECUTION_PHASE_FAILED
+    for bad in ("RUNNING", 9, True, None):
+        with pytest.raises(InvalidArgument, match="p: "):
+            parse_phase(bad, "p")
