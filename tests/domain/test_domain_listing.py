@@ -1,0 +1,244 @@
+"""ListTasks and ListTaskExecutions: order, paging, tokens, filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mockserver.domain import InvalidArgument, Timing
+from mockserver.domain.paging import encode_token
+from mockserver.domain.testing import ENV_A, ENV_B, MISSING_ID, World
+
+
+def _ids(items: list[dict[str, Any]]) -> list[str]:
+    return [item["id"] for item in items]
+
+
+def _page(world: World, method: str, request: dict[str, Any]) -> tuple[list[str], str]:
+    field = "tasks" if method == "ListTasks" else "taskExecutions"
+    response = world.call(method, request)
+    return _ids(response.get(field, [])), response["pagination"].get("nextToken", "")
+
+
+def _all_pages(world: World, method: str, page_size: int, **filters: Any) -> list[str]:
+    seen: list[str] = []
+    token = ""
+    while True:
+        ids, token = _page(
+            world,
+            method,
+            {"filter": filters, "pagination": {"pageSize": page_size, "token": token}},
+        )
+        seen.extend(ids)
+        if not token:
+            return seen
+
+
+def test_list_tasks_empty_response_keeps_an_empty_pagination() -> None:
+    assert World().call("ListTasks", {}) == {"pagination": {}}
+
+
+def test_list_tasks_orders_by_creation_time_then_id() -> None:
+    world = World()
+    first = world.create("first")
+    world.advance(1)
+    second = world.create("second")
+    third = world.create("third")  # same instant: ordered by id
+    assert _page(world, "ListTasks", {}) == ([first["id"], second["id"], third["id"]], "")
+
+
+def test_list_tasks_default_page_size_is_25() -> None:
+    world = World()
+    created = [world.create()["id"] for _ in range(30)]
+    ids, token = _page(world, "ListTasks", {"pagination": {"pageSize": 0}})
+    assert ids == created[:25]
+    assert token
+    ids, token = _page(world, "ListTasks", {"pagination": {"token": token}})
+    assert (ids, token) == (created[25:], "")
+
+
+def test_list_tasks_accepts_page_size_as_string() -> None:
+    world = World()
+    for _ in range(3):
+        world.create()
+    assert len(_page(world, "ListTasks", {"pagination": {"pageSize": "2"}})[0]) == 2
+
+
+@pytest.mark.parametrize("size", [101, -1, "many"])
+def test_list_tasks_page_size_out_of_range_invalid_argument(size: object) -> None:
+    with pytest.raises(InvalidArgument, match=r"pagination\.pageSize"):
+        World().call("ListTasks", {"pagination": {"pageSize": size}})
+
+
+def test_list_tasks_exact_page_has_no_next_token() -> None:
+    world = World()
+    for _ in range(4):
+        world.create()
+    assert len(_page(world, "ListTasks", {"pagination": {"pageSize": 4}})[0]) == 4
+    assert _page(world, "ListTasks", {"pagination": {"pageSize": 4}})[1] == ""
+
+
+def test_list_tasks_paging_returns_every_item_once() -> None:
+    world = World()
+    created = [world.create()["id"] for _ in range(23)]
+    for size in (1, 5, 22, 23, 100):
+        assert _all_pages(world, "ListTasks", size) == created
+
+
+def test_list_tasks_token_stays_valid_while_others_insert() -> None:
+    world = World()
+    created = [world.create()["id"] for _ in range(5)]
+    ids, token = _page(world, "ListTasks", {"pagination": {"pageSize": 3}})
+    assert ids == created[:3]
+    created += [world.create()["id"] for _ in range(3)]
+    world.create(caller=world.bob)
+    ids, token = _page(world, "ListTasks", {"pagination": {"pageSize": 3, "token": token}})
+    assert ids == created[3:6]
+    ids, token = _page(world, "ListTasks", {"pagination": {"pageSize": 3, "token": token}})
+    assert (ids, token) == (created[6:], "")
+
+
+def test_list_tasks_token_stays_valid_when_its_item_is_deleted() -> None:
+    world = World()
+    created = [world.create()["id"] for _ in range(4)]
+    ids, token = _page(world, "ListTasks", {"pagination": {"pageSize": 2}})
+    world.call("DeleteTask", {"id": ids[-1]})
+    assert _page(world, "ListTasks", {"pagination": {"token": token}})[0] == created[2:]
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "!!!",
+        "bm90IGpzb24",  # "not json"
+        "WzEsMiwzXQ",  # [1,2,3]
+        "e30",  # {}
+        encode_token("executions", (0, MISSING_ID)),
+    ],
+)
+def test_list_tasks_malformed_token_invalid_argument(token: str) -> None:
+    with pytest.raises(InvalidArgument, match=r"^pagination.token: malformed page token$"):
+        World().call("ListTasks", {"pagination": {"token": token}})
+
+
+def test_list_tasks_filters_or_within_and_across() -> None:
+    world = World()
+    a1 = world.create("a", environment_id=ENV_A)
+    b1 = world.create("b", environment_id=ENV_A)
+    world.create("c", environment_id=ENV_A)
+    a2 = world.create("a", environment_id=ENV_B)
+    b2 = world.create("b", environment_id=ENV_B)
+
+    def listed(**filters: Any) -> list[str]:
+        return _page(world, "ListTasks", {"filter": filters})[0]
+
+    assert listed(references=["a", "b"]) == [a1["id"], b1["id"], a2["id"], b2["id"]]
+    assert listed(environmentIds=[ENV_B]) == [a2["id"], b2["id"]]
+    assert listed(environmentIds=[ENV_B.upper()], references=["a"]) == [a2["id"]]
+    assert listed(taskIds=[b2["id"], a1["id"], MISSING_ID]) == [a1["id"], b2["id"]]
+    assert listed(taskIds=[b2["id"], a1["id"]], references=["a"]) == [a1["id"]]
+    assert listed(references=["zzz"]) == []
+
+
+def test_list_tasks_filtered_paging_returns_every_match_once() -> None:
+    world = World()
+    expected = []
+    for index in range(20):
+        task = world.create(environment_id=ENV_A if index % 3 else ENV_B)
+        if index % 3 == 0:
+            expected.append(task["id"])
+    assert _all_pages(world, "ListTasks", 2, environmentIds=[ENV_B]) == expected
+    assert _all_pages(world, "ListTasks", 3, taskIds=expected) == expected
+
+
+def test_list_tasks_sees_only_the_callers_tasks() -> None:
+    world = World()
+    mine = world.create("a")
+    world.create("a", caller=world.bob)
+    assert _page(world, "ListTasks", {})[0] == [mine["id"]]
+
+
+def test_list_tasks_unfiltered_page_reads_only_the_page() -> None:
+    world = World()
+    for _ in range(10_000):
+        world.create()
+    tenant = world.backend._tenants[world.alice.subject_id]
+    reads = 0
+
+    class CountingDict(dict[str, Any]):
+        def __getitem__(self, key: str) -> Any:
+            nonlocal reads
+            reads += 1
+            return super().__getitem__(key)
+
+    tenant.tasks = CountingDict(tenant.tasks)
+    ids, token = _page(world, "ListTasks", {})
+    ids, token = _page(world, "ListTasks", {"pagination": {"token": token}})
+    assert len(ids) == 25
+    assert reads == 50
+
+
+def test_list_task_executions_orders_pages_and_filters() -> None:
+    world = World(timing=Timing(pending_delay=1, step_duration=2))
+    a = world.create("a", environment_id=ENV_A)
+    b = world.create("b", environment_id=ENV_B)
+    first = world.start(a["id"])["id"]
+    second = world.start(b["id"])["id"]
+    third = world.start(a["id"])["id"]
+    method = "ListTaskExecutions"
+    assert _all_pages(world, method, 2) == [first, second, third]
+    assert _all_pages(world, method, 1, taskIds=[a["id"]]) == [first, third]
+    assert _all_pages(world, method, 1, taskReferences=["b"]) == [second]
+    assert _all_pages(world, method, 1, environmentIds=[ENV_A]) == [first, third]
+    assert _all_pages(world, method, 1, taskIds=[a["id"]], environmentIds=[ENV_B]) == []
+
+
+def test_list_task_executions_phase_filter_uses_the_current_phase() -> None:
+    world = World()
+    task = world.create("a")
+    old = world.start(task["id"])["id"]
+    world.advance(2)
+    new = world.start(task["id"])["id"]
+
+    def with_phases(*phases: object) -> list[str]:
+        return _all_pages(world, "ListTaskExecutions", 10, phases=list(phases))
+
+    assert with_phases("TASK_EXECUTION_PHASE_RUNNING") == [old]
+    assert with_phases(1) == [new]  # PENDING by number
+    assert with_phases("TASK_EXECUTION_PHASE_PENDING", "TASK_EXECUTION_PHASE_RUNNING") == [
+        old,
+        new,
+    ]
+    world.advance(10)
+    assert with_phases("TASK_EXECUTION_PHASE_SUCCEEDED") == [old, new]
+    assert with_phases("TASK_EXECUTION_PHASE_UNSPECIFIED") == []
+
+
+def test_list_task_executions_unknown_phase_invalid_argument() -> None:
+    with pytest.raises(InvalidArgument, match=r"filter.phases\[0\]"):
+        World().call("ListTaskExecutions", {"filter": {"phases": [42]}})
+
+
+def test_list_task_executions_task_reference_is_remembered_after_delete() -> None:
+    world = World()
+    task = world.create("build")
+    execution_id = world.start(task["id"])["id"]
+    world.call("DeleteTask", {"id": task["id"]})
+    assert _all_pages(world, "ListTaskExecutions", 5, taskReferences=["build"]) == [execution_id]
+    assert _all_pages(world, "ListTaskExecutions", 5, taskIds=[task["id"]]) == [execution_id]
+
+
+def test_list_task_executions_rejects_a_task_list_token() -> None:
+    world = World()
+    for _ in range(2):
+        world.create()
+    token = _page(world, "ListTasks", {"pagination": {"pageSize": 1}})[1]
+    with pytest.raises(InvalidArgument, match="malformed page token"):
+        world.call("ListTaskExecutions", {"pagination": {"token": token}})
+
+
+def test_list_task_executions_sees_only_the_callers_executions() -> None:
+    world = World()
+    world.start(world.create("a", caller=world.bob)["id"], caller=world.bob)
+    assert world.call("ListTaskExecutions", {}) == {"pagination": {}}
