@@ -1,0 +1,223 @@
+"""The application factory: routes from the method table and the document, one error renderer."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+import openapi
+from mockserver.config import ServerConfig
+from mockserver.domain import (
+    Backend,
+    Clock,
+    DomainError,
+    ManualClock,
+    RandomIds,
+    RealClock,
+    Scenario,
+    Timing,
+)
+from mockserver.http.auth import Authenticator
+from mockserver.http.connect import ConnectError, error_response, from_domain
+from mockserver.http.control import ControlApi
+from mockserver.http.journal import Journal
+from mockserver.http.normalize import build_normalizer
+from mockserver.http.rpc import RpcEndpoint, UnknownMethodEndpoint
+from mockserver.http.validation import RequestValidator
+from openapi.errors import Code, codes_for_status
+from openapi.methods import METHODS_BY_NAME, SERVICE
+
+__all__ = ["StateFileError", "build_backend", "create_app", "load_document"]
+
+logger = logging.getLogger("mockserver")
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class StateFileError(ValueError):
+    """The ``--state`` file exists but cannot be loaded."""
+
+
+def load_document() -> dict[str, Any]:
+    """The committed OpenAPI document, parsed."""
+    document: dict[str, Any] = yaml.load(openapi.document_text(), Loader=_Loader)
+    return document
+
+
+def build_backend(config: ServerConfig) -> Backend:
+    """A backend with the clock, timing and scenario ``config`` asks for."""
+    clock: Clock = ManualClock() if config.clock == "manual" else RealClock()
+    scenario = None
+    if config.scenario_path is not None:
+        scenario = Scenario.from_yaml(config.scenario_path.read_text(encoding="utf-8"))
+    return Backend(
+        clock,
+        RandomIds(),
+        Timing(pending_delay=config.pending_delay, step_duration=config.step_duration),
+        scenario,
+        log_url_base=config.url,
+    )
+
+
+def _rpc_routes(
+    document: dict[str, Any],
+    backend: Backend,
+    config: ServerConfig,
+    authenticator: Authenticator,
+    journal: Journal,
+) -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    for path, item in document["paths"].items():
+        method = METHODS_BY_NAME[item["post"]["operationId"]]
+        if method.path != path:
+            raise RuntimeError(f"document path {path} does not match method {method.name}")
+        endpoint = RpcEndpoint(
+            method,
+            backend,
+            normalizer=build_normalizer(method.request, strict=config.strict),
+            validator=RequestValidator.for_operation(document, path),
+            authenticator=authenticator,
+            journal=journal,
+            max_body_bytes=config.max_body_bytes,
+        )
+        routes.append(Route(path, endpoint, name=method.name))
+    routes.append(Route(f"/{SERVICE}/{{name:path}}", UnknownMethodEndpoint(), name="unknown"))
+    return routes
+
+
+def _document_routes(document: dict[str, Any]) -> list[BaseRoute]:
+    text = openapi.document_text().encode()
+    as_json = json.dumps(document, indent=2).encode()
+
+    async def openapi_yaml(request: Request) -> Response:
+        return Response(text, media_type="application/yaml")
+
+    async def openapi_json(request: Request) -> Response:
+        return Response(as_json, media_type="application/json")
+
+    return [
+        Route("/openapi.yaml", openapi_yaml, methods=["GET"]),
+        Route("/openapi.json", openapi_json, methods=["GET"]),
+    ]
+
+
+# -- errors: every one goes through connect.render_error -------------------------------
+
+
+async def _on_connect_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ConnectError)
+    return error_response(exc)
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return error_response(from_domain(exc))
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    headers = list((exc.headers or {}).items())
+    if exc.status_code == 405:
+        code = Code.unimplemented
+    else:
+        code = next(iter(codes_for_status(exc.status_code)), Code.unknown)
+    message = f"{request.method} {request.url.path}: {exc.detail}"
+    return error_response(ConnectError(code, message, http_status=exc.status_code, headers=headers))
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(ConnectError(Code.internal, "internal error"))
+
+
+# -- state file -------------------------------------------------------------------------
+
+
+def load_state_file(backend: Backend, path: Path) -> None:
+    """Import a whole-state export from ``path`` if it exists."""
+    if not path.exists():
+        return
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        backend.import_state(data)
+    except (OSError, ValueError, DomainError) as error:
+        raise StateFileError(f"cannot load state from {path}: {error}") from None
+
+
+def save_state_file(backend: Backend, path: Path) -> None:
+    """Write a whole-state export to ``path`` atomically."""
+    text = json.dumps(backend.export_state(), indent=2, sort_keys=True) + "\n"
+    directory = path.parent if str(path.parent) else Path()
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+# -- the factory ------------------------------------------------------------------------
+
+
+def create_app(config: ServerConfig | None = None, *, backend: Backend | None = None) -> Starlette:
+    """The whole server as an ASGI app.
+
+    ``backend`` replaces the one ``config`` would build (its clock, timing and scenario
+    are then the backend's); its ``log_url_base`` is set to ``config.url`` either way.
+    With ``config.state_path`` the state is loaded now (:class:`StateFileError` if that
+    fails) and written back when the app shuts down.
+    """
+    config = config or ServerConfig()
+    if backend is None:
+        backend = build_backend(config)
+    backend.log_url_base = config.url
+    state_path = config.state_path
+    if state_path is not None:
+        load_state_file(backend, state_path)
+
+    document = load_document()
+    authenticator = Authenticator(config.tokens)
+    journal = Journal(config.journal_size)
+    control = ControlApi(backend, journal, authenticator, config.max_body_bytes)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if state_path is not None:
+            save_state_file(backend, state_path)
+            logger.info("state written to %s", state_path)
+
+    app = Starlette(
+        routes=[
+            *_rpc_routes(document, backend, config, authenticator, journal),
+            *control.routes(),
+            *_document_routes(document),
+        ],
+        exception_handlers={
+            ConnectError: _on_connect_error,
+            DomainError: _on_domain_error,
+            HTTPException: _on_http_exception,
+            Exception: _on_unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.state.config = config
+    app.state.backend = backend
+    app.state.journal = journal
+    return app

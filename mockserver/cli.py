@@ -1,0 +1,227 @@
+"""``mockserver``: serve the fake over HTTP until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import logging
+import math
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import uvicorn
+
+from mockserver.app import StateFileError, create_app
+from mockserver.config import ServerConfig, base_url
+from mockserver.domain import Scenario, ScenarioError
+from mockserver.http.body import DEFAULT_MAX_BODY_BYTES
+
+__all__ = ["bind_socket", "build_parser", "config_from_args", "main", "serve"]
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 65535")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _token(text: str) -> str:
+    if not text or text != text.strip():
+        raise argparse.ArgumentTypeError("a token must be non-empty, without surrounding spaces")
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mockserver",
+        description="In-memory fake of the Ona EnvironmentAutomationService task API "
+        "(Connect protocol, JSON).",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface to bind (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=8080,
+        help="port to bind; 0 picks a free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--clock",
+        choices=("real", "manual"),
+        default="real",
+        help="real: wall time; manual: moves only via POST /_mock/clock/advance"
+        " (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--pending-delay",
+        type=_seconds,
+        default=1.0,
+        metavar="SECONDS",
+        help="how long a new execution stays PENDING (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--step-duration",
+        type=_seconds,
+        default=2.0,
+        metavar="SECONDS",
+        help="how long a step runs when no scenario rule says otherwise (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--scenario", type=Path, metavar="FILE", help="scenario YAML to load at start"
+    )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="state export (JSON) to load at start if it exists, written back on SIGINT/SIGTERM",
+    )
+    parser.add_argument(
+        "--token",
+        type=_token,
+        action="append",
+        default=[],
+        dest="tokens",
+        metavar="TOKEN",
+        help="accept only this bearer token (repeatable); default: any non-empty token",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="reject unknown fields and unknown enum names (invalid_argument)"
+        " instead of dropping them",
+    )
+    parser.add_argument(
+        "--max-body-bytes",
+        type=_positive_int,
+        default=DEFAULT_MAX_BODY_BYTES,
+        metavar="BYTES",
+        help="larger request bodies get resource_exhausted (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--log-level", choices=LOG_LEVELS, default="info", help="(default: %(default)s)"
+    )
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> ServerConfig:
+    return ServerConfig(
+        host=args.host,
+        port=args.port,
+        clock=args.clock,
+        pending_delay=args.pending_delay,
+        step_duration=args.step_duration,
+        scenario_path=args.scenario,
+        state_path=args.state,
+        tokens=frozenset(args.tokens),
+        strict=args.strict,
+        max_body_bytes=args.max_body_bytes,
+        log_level=args.log_level,
+    )
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; with ``port`` 0 the OS picks a free port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, minus re-raising the stop signal after a graceful shutdown.
+
+    uvicorn re-sends SIGINT/SIGTERM to itself once it has stopped, so the process would
+    die by the signal; a fake server that stopped cleanly should exit with status 0.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def serve(config: ServerConfig, sock: socket.socket) -> None:
+    """Serve ``config`` on the bound ``sock`` until told to stop."""
+    app = create_app(config)
+    uv_config = uvicorn.Config(
+        app,
+        log_level=config.log_level,
+        access_log=config.log_level == "debug",
+        lifespan="on",
+    )
+    server = _Server(uv_config)
+    print(f"mockserver listening on {config.url}", flush=True)
+    server.run(sockets=[sock])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.scenario is not None:
+        try:
+            Scenario.from_yaml(args.scenario.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ScenarioError) as error:
+            parser.error(f"--scenario {args.scenario}: {error}")
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: %(name)s: %(message)s")
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as error:
+        print(f"mockserver: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    with sock:
+        port = sock.getsockname()[1]
+        config = config_from_args(args)
+        config = dataclasses.replace(config, port=port, public_url=base_url(args.host, port))
+        try:
+            serve(config, sock)
+        except StateFileError as error:
+            print(f"mockserver: {error}", file=sys.stderr)
+            return 1
+    return 0

@@ -1,0 +1,64 @@
+"""The server's settings: one frozen value, built by the CLI or by hand."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from mockserver.http.body import DEFAULT_MAX_BODY_BYTES
+from mockserver.http.journal import DEFAULT_JOURNAL_SIZE
+
+__all__ = ["ClockKind", "ServerConfig"]
+
+ClockKind = Literal["real", "manual"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerConfig:
+    """How to run the fake. Defaults match the CLI's."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    clock: ClockKind = "real"
+    pending_delay: float = 1.0
+    step_duration: float = 2.0
+    scenario_path: Path | None = None
+    state_path: Path | None = None
+    tokens: frozenset[str] = frozenset()  # empty: any non-empty bearer token is accepted
+    strict: bool = False
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    journal_size: int = DEFAULT_JOURNAL_SIZE
+    log_level: str = "info"
+    public_url: str | None = None  # base of log URLs; None: derived from host and port
+
+    def __post_init__(self) -> None:
+        if self.clock not in ("real", "manual"):
+            raise ValueError(f"clock must be 'real' or 'manual', got {self.clock!r}")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be between 0 and 65535, got {self.port}")
+        for name in ("pending_delay", "step_duration"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+        if self.max_body_bytes < 1:
+            raise ValueError(f"max_body_bytes must be at least 1, got {self.max_body_bytes}")
+        if self.journal_size < 1:
+            raise ValueError(f"journal_size must be at least 1, got {self.journal_size}")
+        if any(not token or token != token.strip() for token in self.tokens):
+            raise ValueError("tokens must be non-empty and carry no surrounding whitespace")
+
+    @property
+    def url(self) -> str:
+        """The base URL clients use: ``public_url``, else ``http://<host>:<port>``."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return base_url(self.host, self.port)
+
+
+def base_url(host: str, port: int) -> str:
+    """``http://host:port``, with an IPv6 literal in brackets."""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"

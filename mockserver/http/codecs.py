@@ -1,0 +1,87 @@
+"""Message codecs, chosen by the request's ``Content-Type``.
+
+A codec turns a request body into a proto3-JSON dict and a response dict into a body. The
+JSON codec is the only one so far; another one (``application/proto``) registers itself
+in :data:`CODECS` and :func:`select_codec` finds it with no other change.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Protocol
+
+from mockserver.domain import JsonObject
+from mockserver.http.connect import ConnectError
+from openapi.errors import Code
+from openapi.methods import RpcMethod
+
+__all__ = ["CODECS", "Codec", "JsonCodec", "media_type", "select_codec"]
+
+
+class Codec(Protocol):
+    """Decodes request bodies and encodes response messages of one content type."""
+
+    @property
+    def content_type(self) -> str:
+        """The media type, lower case, without parameters (``application/json``)."""
+        ...
+
+    def decode(self, body: bytes, method: RpcMethod) -> JsonObject:
+        """The request message as proto3 JSON; :class:`ConnectError` if malformed."""
+        ...
+
+    def encode(self, message: JsonObject, method: RpcMethod) -> bytes:
+        """The response body for ``message`` (proto3 JSON, camelCase)."""
+        ...
+
+
+class JsonCodec:
+    """proto3 JSON (``application/json``)."""
+
+    content_type = "application/json"
+
+    def decode(self, body: bytes, method: RpcMethod) -> JsonObject:
+        try:
+            message = json.loads(body)
+        except (UnicodeDecodeError, ValueError) as error:
+            raise ConnectError(
+                Code.invalid_argument, f"request body is not valid JSON: {error}"
+            ) from None
+        if not isinstance(message, dict):
+            raise ConnectError(
+                Code.invalid_argument,
+                f"request body must be a JSON object ({method.request.__proto_name__}),"
+                f" got {_json_kind(message)}",
+            )
+        return message
+
+    def encode(self, message: JsonObject, method: RpcMethod) -> bytes:
+        return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array"
+
+
+CODECS: dict[str, Codec] = {JsonCodec.content_type: JsonCodec()}
+"""Every codec the server speaks, by media type."""
+
+
+def media_type(content_type: str) -> str:
+    """``application/json; charset=utf-8`` -> ``application/json``."""
+    return content_type.partition(";")[0].strip().lower()
+
+
+def select_codec(content_type: str | None) -> Codec | None:
+    """The codec for a request ``Content-Type`` header, or ``None`` if none speaks it."""
+    if content_type is None:
+        return None
+    return CODECS.get(media_type(content_type))

@@ -1,0 +1,178 @@
+"""The control API under ``/_mock/``: test tooling, not part of the Ona API.
+
+JSON in and out; errors use the same Connect error body as the API. Tenant-scoped routes
+(state, journal, logs) need the tenant's bearer token; global ones (clock, scenario,
+health, a reset without a token) do not, but a token that is given must be valid.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import yaml
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from mockserver.domain import (
+    Backend,
+    Caller,
+    ManualClock,
+    Scenario,
+    ScenarioError,
+    format_timestamp,
+)
+from mockserver.domain.timestamps import to_micros
+from mockserver.http.auth import Authenticator
+from mockserver.http.body import ClientDisconnected, read_body
+from mockserver.http.connect import ConnectError
+from mockserver.http.journal import Journal
+from openapi.errors import Code
+
+__all__ = ["ControlApi"]
+
+
+def _json(data: Any) -> Response:
+    return JSONResponse(data)
+
+
+class ControlApi:
+    """The control routes over one backend, journal and authenticator."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        journal: Journal,
+        authenticator: Authenticator,
+        max_body_bytes: int,
+    ) -> None:
+        self.backend = backend
+        self.journal = journal
+        self.authenticator = authenticator
+        self.max_body_bytes = max_body_bytes
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/_mock/health", self.health, methods=["GET"]),
+            Route("/_mock/reset", self.reset, methods=["POST"]),
+            Route("/_mock/clock", self.clock, methods=["GET"]),
+            Route("/_mock/clock/advance", self.advance, methods=["POST"]),
+            Route("/_mock/state", self.get_state, methods=["GET"]),
+            Route("/_mock/state", self.put_state, methods=["PUT"]),
+            Route("/_mock/requests", self.get_requests, methods=["GET"]),
+            Route("/_mock/requests", self.clear_requests, methods=["DELETE"]),
+            Route("/_mock/scenario", self.get_scenario, methods=["GET"]),
+            Route("/_mock/scenario", self.put_scenario, methods=["PUT"]),
+            Route("/_mock/logs/{execution_id}", self.logs, methods=["GET"]),
+        ]
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _caller(self, request: Request) -> Caller:
+        return self.authenticator.caller(request.headers.get("authorization"))
+
+    def _optional_caller(self, request: Request) -> Caller | None:
+        return self.authenticator.optional_caller(request.headers.get("authorization"))
+
+    async def _body(self, request: Request) -> bytes:
+        length = request.headers.get("content-length")
+        declared = int(length) if length and length.isdigit() else None
+        try:
+            return await read_body(request.receive, self.max_body_bytes, declared)
+        except ClientDisconnected:
+            raise ConnectError(Code.canceled, "client disconnected") from None
+
+    async def _json_body(self, request: Request) -> Any:
+        body = await self._body(request)
+        try:
+            return json.loads(body)
+        except (UnicodeDecodeError, ValueError) as error:
+            raise ConnectError(
+                Code.invalid_argument, f"request body is not valid JSON: {error}"
+            ) from None
+
+    def _now(self) -> str:
+        return format_timestamp(to_micros(self.backend.clock.now()))
+
+    # -- endpoints --------------------------------------------------------------------
+
+    async def health(self, request: Request) -> Response:
+        return _json({"status": "ok"})
+
+    async def reset(self, request: Request) -> Response:
+        """With a token: that tenant's state and journal; without: everything."""
+        caller = self._optional_caller(request)
+        self.backend.reset(caller)
+        self.journal.clear(None if caller is None else caller.token)
+        return _json({})
+
+    async def clock(self, request: Request) -> Response:
+        kind = "manual" if isinstance(self.backend.clock, ManualClock) else "real"
+        return _json({"clock": kind, "now": self._now()})
+
+    async def advance(self, request: Request) -> Response:
+        """``{"seconds": N}`` moves the manual clock forward; answers ``{"now": ...}``."""
+        self._optional_caller(request)
+        clock = self.backend.clock
+        if not isinstance(clock, ManualClock):
+            raise ConnectError(
+                Code.failed_precondition,
+                "the clock is real; start the server with --clock manual to advance it",
+                http_status=409,
+            )
+        data = await self._json_body(request)
+        seconds = data.get("seconds") if isinstance(data, dict) else None
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not math.isfinite(seconds)
+            or seconds < 0
+        ):
+            raise ConnectError(
+                Code.invalid_argument,
+                'body must be {"seconds": N} with N a finite number >= 0, got '
+                + json.dumps(data)[:200],
+            )
+        clock.advance(seconds)
+        return _json({"now": self._now()})
+
+    async def get_state(self, request: Request) -> Response:
+        return _json(self.backend.export_state(self._caller(request)))
+
+    async def put_state(self, request: Request) -> Response:
+        caller = self._caller(request)
+        self.backend.import_state(await self._json_body(request), caller)
+        return _json({})
+
+    async def get_requests(self, request: Request) -> Response:
+        entries = self.journal.entries(self._caller(request).token)
+        return _json({"requests": [entry.to_json() for entry in entries]})
+
+    async def clear_requests(self, request: Request) -> Response:
+        self.journal.clear(self._caller(request).token)
+        return _json({})
+
+    async def get_scenario(self, request: Request) -> Response:
+        self._optional_caller(request)
+        return _json(self.backend.scenario.to_dict())
+
+    async def put_scenario(self, request: Request) -> Response:
+        """A scenario as YAML or JSON (JSON is YAML); replaces the current one."""
+        self._optional_caller(request)
+        body = await self._body(request)
+        try:
+            scenario = Scenario.from_yaml(body.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ConnectError(Code.invalid_argument, "scenario is not UTF-8 text") from None
+        except (ScenarioError, yaml.YAMLError) as error:
+            raise ConnectError(Code.invalid_argument, f"invalid scenario: {error}") from None
+        self.backend.set_scenario(scenario)
+        return _json(scenario.to_dict())
+
+    async def logs(self, request: Request) -> Response:
+        text = self.backend.execution_logs(
+            self._caller(request), request.path_params["execution_id"]
+        )
+        return PlainTextResponse(text)

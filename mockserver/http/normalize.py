@@ -1,0 +1,150 @@
+"""Bring a decoded request into the one shape the validators and the domain expect.
+
+proto3 JSON lets a client write a field by its JSON name (``environmentId``) or its proto
+name (``environment_id``), an enum by name or number, and ``null`` for "absent"; it drops
+unknown fields and unknown enum names. A :class:`MessageNormalizer` does all of that in
+one walk, with tables computed once per message from :func:`openapi.schema.message_fields`.
+Values of the wrong type are left as they are, for the validator to report.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from mockserver.domain import JsonObject
+from mockserver.http.connect import ConnectError
+from openapi.errors import Code
+from openapi.models import Message
+from openapi.schema import FieldInfo, message_fields
+
+__all__ = ["MessageNormalizer", "build_normalizer"]
+
+_MESSAGE: Final = "message"
+_ENUM: Final = "enum"
+_INT: Final = "int"
+_PLAIN: Final = "plain"  # strings, booleans, maps: kept as they are
+
+_DROP: Final = object()  # an unknown enum name: the field (or list item) disappears
+
+
+@dataclass
+class _Field:
+    json_name: str
+    kind: str
+    repeated: bool
+    enum_name: str = ""
+    enum_names: frozenset[str] = frozenset()
+    enum_numbers: dict[int, str] = field(default_factory=dict)
+    message: MessageNormalizer | None = None
+
+
+class MessageNormalizer:
+    """Normalizes one message type (and, through its fields, every nested one)."""
+
+    def __init__(self, proto_name: str, strict: bool) -> None:
+        self.proto_name = proto_name
+        self.strict = strict
+        # Keyed by JSON name and by proto name; both point at the same field.
+        self.fields: dict[str, _Field] = {}
+
+    def normalize(self, message: JsonObject, path: str = "") -> JsonObject:
+        """A new dict with camelCase keys, enum names, no nulls and no unknown fields.
+
+        ``ConnectError(invalid_argument)`` for a field given twice (under both names), and
+        in strict mode for an unknown field or enum name.
+        """
+        out: JsonObject = {}
+        for key, value in message.items():
+            spec = self.fields.get(key)
+            if spec is None:
+                if self.strict:
+                    raise ConnectError(
+                        Code.invalid_argument,
+                        f"{path}{key}: unknown field of {self.proto_name}",
+                    )
+                continue
+            if value is None:
+                continue
+            name = spec.json_name
+            if name in out:
+                raise ConnectError(
+                    Code.invalid_argument, f"{path}{name}: field given more than once"
+                )
+            if spec.repeated and isinstance(value, list):
+                items = [
+                    self._value(spec, item, f"{path}{name}[{i}]") for i, item in enumerate(value)
+                ]
+                out[name] = [item for item in items if item is not _DROP]
+            else:
+                converted = self._value(spec, value, path + name)
+                if converted is not _DROP:
+                    out[name] = converted
+        return out
+
+    def _value(self, spec: _Field, value: Any, path: str) -> Any:
+        kind = spec.kind
+        if kind == _MESSAGE:
+            if isinstance(value, dict) and spec.message is not None:
+                return spec.message.normalize(value, path + ".")
+            return value
+        if kind == _ENUM:
+            if isinstance(value, str):
+                if value in spec.enum_names:
+                    return value
+                if self.strict:
+                    raise ConnectError(
+                        Code.invalid_argument,
+                        f"{path}: unknown {spec.enum_name} value {value!r}",
+                    )
+                return _DROP
+            if isinstance(value, int) and not isinstance(value, bool):
+                # An undefined number stays a number: the schema says whether it may be.
+                return spec.enum_numbers.get(value, value)
+            return value
+        if kind == _INT and isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
+
+def build_normalizer(cls: type[Message], *, strict: bool = False) -> MessageNormalizer:
+    """The normalizer of ``cls``, with those of its nested messages built once each."""
+    return _Builder(strict).build(cls)
+
+
+class _Builder:
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+        self.built: dict[type[Message], MessageNormalizer] = {}
+
+    def build(self, cls: type[Message]) -> MessageNormalizer:
+        existing = self.built.get(cls)
+        if existing is not None:
+            return existing
+        normalizer = self.built[cls] = MessageNormalizer(
+            cls.__proto_name__ or cls.__name__, self.strict
+        )
+        for info in message_fields(cls):
+            spec = self._field(info)
+            normalizer.fields[info.json_name] = spec
+            normalizer.fields[info.name] = spec
+        return normalizer
+
+    def _field(self, info: FieldInfo) -> _Field:
+        base = info.base
+        repeated = info.repeated
+        if isinstance(base, type) and issubclass(base, Message):
+            return _Field(info.json_name, _MESSAGE, repeated, message=self.build(base))
+        if isinstance(base, type) and issubclass(base, enum.Enum):
+            return _Field(
+                info.json_name,
+                _ENUM,
+                repeated,
+                enum_name=base.__name__,
+                enum_names=frozenset(base.__members__),
+                enum_numbers={member.value: member.name for member in base},
+            )
+        if base is int and not info.is_map:
+            return _Field(info.json_name, _INT, repeated)
+        return _Field(info.json_name, _PLAIN, repeated and not info.is_map)
