@@ -22,6 +22,7 @@ from mockserver.domain.phases import (
     STEP_TRANSITIONS,
     TERMINAL,
     Phase,
+    can_reach,
     can_transition,
 )
 from mockserver.domain.scenario import Match, Rule, Scenario, ScenarioError, StepBehaviour
@@ -56,6 +57,7 @@ __all__ = [
     "StepBehaviour",
     "Timing",
     "Unimplemented",
+    "can_reach",
     "can_transition",
     "format_timestamp",
     "parse_timestamp",

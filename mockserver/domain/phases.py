@@ -57,6 +57,24 @@ def can_transition(before: Phase, after: Phase, *, step: bool = False) -> bool:
     return (before, after) in table
 
 
+def can_reach(before: Phase, after: Phase, *, step: bool = False) -> bool:
+    """Whether ``after`` can be observed some time after ``before`` (zero or more changes).
+
+    Two reads may be several transitions apart (PENDING, then SUCCEEDED).
+    """
+    table = STEP_TRANSITIONS if step else EXECUTION_TRANSITIONS
+    frontier, seen = [before], {before}
+    while frontier:
+        current = frontier.pop()
+        if current == after:
+            return True
+        for source, target in table:
+            if source == current and target not in seen:
+                seen.add(target)
+                frontier.append(target)
+    return False
+
+
 def parse_phase(value: object, path: str) -> Phase:
     """A phase from its JSON name or enum number; :class:`InvalidArgument` if undefined."""
     try:

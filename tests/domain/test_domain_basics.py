@@ -19,6 +19,7 @@ from mockserver.domain import (
     RealClock,
     SequentialIds,
     Timing,
+    can_reach,
     can_transition,
     format_timestamp,
     parse_timestamp,
@@ -131,6 +132,14 @@ def test_phases_terminal_set_is_never_left() -> None:
     assert not can_transition(
         Phase.TASK_EXECUTION_PHASE_PENDING, Phase.TASK_EXECUTION_PHASE_RUNNING, step=True
     )
+
+
+def test_phases_reachability_spans_several_transitions() -> None:
+    pending, succeeded = Phase.TASK_EXECUTION_PHASE_PENDING, Phase.TASK_EXECUTION_PHASE_SUCCEEDED
+    assert can_reach(pending, succeeded)
+    assert not can_transition(pending, succeeded)
+    assert not can_reach(succeeded, pending)
+    assert can_reach(succeeded, succeeded)
 
 
 def test_phases_parse_names_and_numbers() -> None:
