@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.domain import JsonObject
+from mockserver.domain import JsonObject, format_timestamp
 
 __all__ = ["DEFAULT_JOURNAL_SIZE", "Journal", "JournalEntry"]
 
@@ -22,7 +22,7 @@ class JournalEntry:
     request: Any
     code: str  # "ok" or the Connect error code
     http_status: int
-    time: str  # RFC 3339, from the server's clock
+    time_us: int  # microseconds since the epoch, from the server's clock
 
     def to_json(self) -> JsonObject:
         return {
@@ -30,7 +30,7 @@ class JournalEntry:
             "request": self.request,
             "code": self.code,
             "httpStatus": self.http_status,
-            "time": self.time,
+            "time": format_timestamp(self.time_us),
         }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from mockserver.domain import Backend, Caller, DomainError, format_timestamp
+from mockserver.domain import Backend, Caller, DomainError
 from mockserver.domain.timestamps import to_micros
 from mockserver.http.auth import Authenticator
 from mockserver.http.body import ClientDisconnected, read_body
@@ -161,7 +161,7 @@ class RpcEndpoint:
             request=request,
             code=code,
             http_status=status,
-            time=format_timestamp(to_micros(self.backend.clock.now())),
+            time_us=to_micros(self.backend.clock.now()),
         )
         self.journal.record(caller.token, entry)
 
