@@ -1,0 +1,78 @@
+"""What every suite of one run shares: config, document, client, findings, run identity."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from contracts.checks import Check
+from contracts.config import SuiteConfig
+from contracts.document import Document
+from contracts.exchange import Client, Exchange
+from contracts.failures import CheckFailed, Failure, Findings
+from contracts.invariants import ExecutionLedger
+
+__all__ = ["Progress", "RunContext", "Unit"]
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One reported test: an operation of a fuzz suite, or a scenario."""
+
+    suite: str
+    name: str
+    seconds: float
+    requests: int
+
+
+@dataclass
+class RunContext:
+    config: SuiteConfig
+    document: Document
+    client: Client
+    findings: Findings
+    ledger: ExecutionLedger
+    seed: int
+    progress: Progress
+    # Unique per run, so that runs sharing one server and one token never collide.
+    run_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    environment_ids: tuple[str, ...] = field(
+        default_factory=lambda: tuple(str(uuid.uuid4()) for _ in range(3))
+    )
+    units: list[Unit] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def check(self, suite: str, exchange: Exchange, checks: Iterable[Check]) -> list[str]:
+        """Run ``checks`` on ``exchange``, record what fails, return the failing names."""
+        failed: list[str] = []
+        for check in checks:
+            try:
+                check(exchange, self.document)
+            except CheckFailed as problem:
+                failed.append(problem.check)
+                self.fail(suite, exchange.operation, problem, exchange.curl)
+        return failed
+
+    def fail(self, suite: str, operation: str, problem: CheckFailed, curl: str) -> None:
+        self.findings.add(
+            Failure(suite, operation, problem.check, problem.received, problem.expected, curl)
+        )
+
+    @contextlib.contextmanager
+    def unit(self, suite: str, name: str) -> Iterator[None]:
+        """Time one reported test; count the requests sent meanwhile (roughly, in parallel)."""
+        started = time.monotonic()
+        before = self.findings.requests
+        try:
+            yield
+        finally:
+            unit = Unit(suite, name, time.monotonic() - started, self.findings.requests - before)
+            with self._lock:
+                self.units.append(unit)

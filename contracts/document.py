@@ -1,0 +1,194 @@
+"""The OpenAPI document the suite checks against, and what the checks read from it."""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema_rs
+import schemathesis
+import yaml
+from schemathesis import GenerationMode
+
+import openapi
+
+__all__ = ["Document", "load_document"]
+
+_SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
+_INTEGER_STRING = {"type": "string", "pattern": r"^-?[0-9]+$"}
+
+
+def _snake(name: str) -> str:
+    return _SNAKE.sub("_", name).lower()
+
+
+def _walk(node: object) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            found.append(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _relax(node: object) -> object:
+    """A copy of a request schema that also admits what proto3 JSON parsers accept.
+
+    The document describes the canonical JSON. A Connect server's parser is more lenient:
+    a 32-bit integer may be written as a decimal string, and an enum number that the
+    schema does not name is kept as an unknown (open) enum value. A negative case that only
+    differs in such ways is not invalid on the wire, so the negative suite skips it.
+    """
+    if isinstance(node, list):
+        return [_relax(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    relaxed = {key: _relax(value) for key, value in node.items()}
+    negated = relaxed.get("not")
+    if isinstance(negated, dict) and "required" in negated and "type" not in negated:
+        # The document's oneof rule `not: {required: [a, b]}` also rejects `null` (which
+        # means "absent"), since `required` holds vacuously for a non-object.
+        relaxed["not"] = {**negated, "type": "object"}
+    types = relaxed.get("type")
+    is_integer = types == "integer" or (isinstance(types, list) and "integer" in types)
+    if is_integer:
+        relaxed.pop("enum", None)
+        return {"anyOf": [relaxed, _INTEGER_STRING]}
+    return relaxed
+
+
+@dataclass
+class Document:
+    """The parsed document plus validators derived from it."""
+
+    raw: dict[str, Any]
+    _validators: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.operations: dict[str, dict[str, Any]] = {}
+        for path, item in self.raw.get("paths", {}).items():
+            post = item.get("post")
+            if isinstance(post, dict) and "operationId" in post:
+                self.operations[post["operationId"]] = {"path": path, **post}
+        properties = {
+            name for node in _walk(self.raw.get("components", {})) for name in _props(node)
+        }
+        self.property_names = frozenset(properties)
+        self.snake_aliases = frozenset(_snake(name) for name in properties if _snake(name) != name)
+        self._relaxed_components = _relax(self.raw.get("components", {}))
+
+    # -- what an operation documents ---------------------------------------------------------
+
+    def statuses(self, operation: str) -> set[int]:
+        responses = self.operations[operation].get("responses", {})
+        return {int(code) for code in responses if str(code).isdigit()}
+
+    def error_codes(self, operation: str, status: int) -> set[str] | None:
+        """The Connect codes the document lists for ``status``, or None when it lists none."""
+        response = self.operations[operation].get("responses", {}).get(str(status), {})
+        schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+        for node in _walk(schema):
+            code = node.get("properties", {}).get("code") if "properties" in node else None
+            if isinstance(code, dict) and isinstance(code.get("enum"), list):
+                return {str(item) for item in code["enum"]}
+        return None
+
+    def response_schema(self, operation: str, status: int) -> dict[str, Any] | None:
+        response = self.operations[operation].get("responses", {}).get(str(status))
+        if not isinstance(response, dict):
+            return None
+        schema = response.get("content", {}).get("application/json", {}).get("schema")
+        return schema if isinstance(schema, dict) else None
+
+    def request_schema(self, operation: str) -> dict[str, Any]:
+        body = self.operations[operation].get("requestBody", {})
+        schema: dict[str, Any] = body.get("content", {}).get("application/json", {}).get("schema")
+        return schema
+
+    # -- validation -----------------------------------------------------------------------------
+
+    def _validator(self, kind: str, operation: str, status: int = 0) -> Any:
+        key = (kind, f"{operation}:{status}")
+        validator = self._validators.get(key)
+        if validator is None:
+            if kind == "response":
+                schema = self.response_schema(operation, status) or {}
+                root = {**schema, "components": self.raw.get("components", {})}
+            else:
+                schema = self.request_schema(operation)
+                root = {**_relax(schema), "components": self._relaxed_components}  # type: ignore[dict-item]
+            validator = jsonschema_rs.validator_for(root, validate_formats=True)
+            self._validators[key] = validator
+        return validator
+
+    def response_errors(self, operation: str, status: int, body: object) -> list[str]:
+        """Why ``body`` does not match the documented response schema for ``status``."""
+        if self.response_schema(operation, status) is None:
+            return []
+        validator = self._validator("response", operation, status)
+        return [
+            f"{error.message} at /{'/'.join(str(part) for part in error.instance_path)}"
+            for error in validator.iter_errors(body)
+        ]
+
+    def accepts_on_the_wire(self, operation: str, body: object) -> bool:
+        """Whether a lenient proto3 JSON parser would take ``body`` as a valid request."""
+        return bool(self._validator("request", operation).is_valid(body))
+
+    def strip_aliases(self, body: object) -> object:
+        """Drop unknown keys that a proto3 JSON parser would read as a known field.
+
+        Generated bodies may carry arbitrary extra properties, which a Connect server
+        ignores; but ``environment_id`` is not unknown to it: parsers also take the original
+        snake_case field names, so such a key would be parsed, not ignored.
+        """
+        if isinstance(body, list):
+            return [self.strip_aliases(item) for item in body]
+        if isinstance(body, dict):
+            return {
+                key: self.strip_aliases(value)
+                for key, value in body.items()
+                if not (key in self.snake_aliases and key not in self.property_names)
+            }
+        return body
+
+    # -- schemathesis -----------------------------------------------------------------------------
+
+    def schemathesis_schema(self, mode: GenerationMode = GenerationMode.POSITIVE) -> Any:
+        """A fresh schemathesis schema of the document, generating in ``mode`` only."""
+        schema = schemathesis.openapi.from_dict(
+            copy.deepcopy(self.raw), config=schemathesis.Config()
+        )
+        schema.config.generation.update(modes=[mode])
+        return schema
+
+
+def _props(node: dict[str, Any]) -> list[str]:
+    properties = node.get("properties")
+    if isinstance(properties, dict) and node.get("type") != "string":
+        return [str(name) for name in properties]
+    return []
+
+
+def load_document(source: str | None = None) -> Document:
+    """The document at ``source`` (a path or an http(s) URL), else the committed one."""
+    if source is None:
+        text = openapi.document_text()
+    elif source.startswith(("http://", "https://")):
+        response = httpx.get(source, timeout=30.0, follow_redirects=True)
+        response.raise_for_status()
+        text = response.text
+    else:
+        text = Path(source).read_text(encoding="utf-8")
+    raw = yaml.safe_load(text)
+    if not isinstance(raw, dict):
+        raise ValueError(f"{source or 'the committed document'} is not an OpenAPI document")
+    return Document(raw)

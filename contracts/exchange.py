@@ -1,0 +1,193 @@
+"""One request to the implementation and its answer, and the client that sends them."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import httpx
+
+from openapi import SERVICE
+
+__all__ = ["Client", "Exchange", "Observer", "curl_command", "encode_body"]
+
+_NO_JSON = object()
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A request the suite sent (``operation`` names the RPC) and the response it got."""
+
+    operation: str
+    url: str
+    request_headers: Mapping[str, str]
+    request_body: bytes
+    status: int
+    response_headers: Mapping[str, str]  # lower-case names
+    content: bytes
+    sent_at: float  # time.monotonic() just before sending
+    received_at: float  # ... and just after the whole response arrived
+    curl: str = field(repr=False)
+
+    @cached_property
+    def _decoded(self) -> object:
+        try:
+            return json.loads(self.content)
+        except ValueError:
+            return _NO_JSON
+
+    @property
+    def is_json(self) -> bool:
+        return self._decoded is not _NO_JSON
+
+    @property
+    def body(self) -> Any:
+        """The decoded JSON body, or None when the body is not JSON."""
+        return None if self._decoded is _NO_JSON else self._decoded
+
+    @property
+    def request_json(self) -> Any:
+        try:
+            return json.loads(self.request_body)
+        except ValueError:
+            return None
+
+    @property
+    def content_type(self) -> str:
+        return self.response_headers.get("content-type", "")
+
+    @property
+    def error_code(self) -> str | None:
+        """The Connect error code of an error response, when its body names one."""
+        body = self.body
+        if self.status != 200 and isinstance(body, dict) and isinstance(body.get("code"), str):
+            return str(body["code"])
+        return None
+
+    def describe(self, limit: int = 300) -> str:
+        """A short human rendering of the response: status, and the body clipped to ``limit``."""
+        text = self.content.decode("utf-8", "replace")
+        if len(text) > limit:
+            text = text[:limit] + "..."
+        return f"HTTP {self.status} {text}"
+
+
+def encode_body(body: object) -> bytes:
+    """The bytes sent for a generated body: raw bytes as they are, anything else as JSON."""
+    if isinstance(body, bytes):
+        return body
+    return json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def _printable_json(body: bytes) -> str | None:
+    """The body as printable text: JSON re-encoded with escapes (same value), else None."""
+    try:
+        text = body.decode("utf-8")
+        if text.isprintable():
+            return text
+        return json.dumps(json.loads(text), ensure_ascii=True)
+    except ValueError:
+        return None
+
+
+def curl_command(
+    url: str, headers: Mapping[str, str], body: bytes, token_placeholder: str | None
+) -> str:
+    parts = ["curl", "-sS", "-X", "POST"]
+    for name, value in headers.items():
+        if name.lower() == "authorization" and token_placeholder is not None:
+            # Keep the secret out of reports; the shell expands the variable on replay.
+            parts += ["-H", f'"Authorization: Bearer ${token_placeholder}"']
+            continue
+        parts += ["-H", shlex.quote(f"{name}: {value}")]
+    text = _printable_json(body)
+    if text is not None:
+        parts += ["--data-raw", shlex.quote(text)]
+    else:
+        escaped = "".join(f"\\x{byte:02x}" for byte in body)
+        parts += ["--data-binary", f"@<(printf '{escaped}')"]
+    parts.append(shlex.quote(url))
+    return " ".join(parts)
+
+
+Observer = Callable[[str, Exchange], None]
+
+
+class Client:
+    """Sends Connect unary JSON requests (POST) and hands every exchange to the observers.
+
+    ``httpx.Client`` is thread-safe, so one instance serves all the suite's workers.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        token_placeholder: str | None = None,
+        timeout: float = 30.0,
+        observers: tuple[Observer, ...] = (),
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self._token_placeholder = token_placeholder
+        self._observers = observers
+        self._http = httpx.Client(timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def url_for(self, operation: str) -> str:
+        return f"{self.base_url}/{SERVICE}/{operation}"
+
+    def send(
+        self,
+        suite: str,
+        operation: str,
+        body: object,
+        *,
+        authenticated: bool = True,
+    ) -> Exchange:
+        """POST ``body`` (JSON-encoded unless already bytes) to ``operation``."""
+        payload = encode_body(body)
+        headers = {"Content-Type": "application/json", "Connect-Protocol-Version": "1"}
+        if authenticated:
+            headers["Authorization"] = f"Bearer {self.token}"
+        url = self.url_for(operation)
+        sent_at = time.monotonic()
+        response = self._http.post(url, content=payload, headers=headers)
+        received_at = time.monotonic()
+        exchange = Exchange(
+            operation=operation,
+            url=url,
+            request_headers=headers,
+            request_body=payload,
+            status=response.status_code,
+            response_headers={k.lower(): v for k, v in response.headers.items()},
+            content=response.content,
+            sent_at=sent_at,
+            received_at=received_at,
+            curl=self.curl(url, headers, payload),
+        )
+        self.record(suite, exchange)
+        return exchange
+
+    def curl(self, url: str, headers: Mapping[str, str], body: bytes) -> str:
+        """A curl command that repeats a request (the token hidden when it was given)."""
+        return curl_command(url, headers, body, self._token_placeholder)
+
+    def record(self, suite: str, exchange: Exchange) -> None:
+        """Hand an exchange, sent by this client or by another transport, to the observers."""
+        for observer in self._observers:
+            observer(suite, exchange)

@@ -1,0 +1,86 @@
+"""What a check reports when an implementation breaks the contract."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+__all__ = ["CheckFailed", "Failure", "Findings"]
+
+
+class CheckFailed(Exception):
+    """Raised by a check: what was received, and what the contract expects instead."""
+
+    def __init__(self, check: str, received: str, expected: str) -> None:
+        super().__init__(f"{check}: Received: {received} / Expected: {expected}")
+        self.check = check
+        self.received = received
+        self.expected = expected
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One broken promise, with a command that reproduces it."""
+
+    suite: str
+    operation: str
+    check: str
+    received: str
+    expected: str
+    curl: str
+    occurrences: int = 1
+
+    def render(self) -> str:
+        return (
+            f"[{self.suite}] {self.operation}: {self.check}"
+            + (f" (seen {self.occurrences} times)" if self.occurrences > 1 else "")
+            + f"\n    Received: {self.received}\n    Expected: {self.expected}"
+            + f"\n    Reproduce with:\n        {self.curl}"
+        )
+
+
+@dataclass
+class Findings:
+    """Thread-safe collector of failures and of the requests the suites sent.
+
+    Failures are deduplicated by suite, operation and check: the first example is kept,
+    later ones only raise its count, so a systematic defect yields one readable entry.
+    """
+
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _failures: dict[tuple[str, str, str], Failure] = field(default_factory=dict)
+    requests: int = 0
+    cases: dict[str, int] = field(default_factory=dict)
+
+    def add(self, failure: Failure) -> None:
+        key = (failure.suite, failure.operation, failure.check)
+        with self._lock:
+            known = self._failures.get(key)
+            if known is None:
+                self._failures[key] = failure
+            else:
+                self._failures[key] = Failure(
+                    known.suite,
+                    known.operation,
+                    known.check,
+                    known.received,
+                    known.expected,
+                    known.curl,
+                    known.occurrences + 1,
+                )
+
+    def count_request(self) -> None:
+        with self._lock:
+            self.requests += 1
+
+    def count_case(self, suite: str) -> None:
+        with self._lock:
+            self.cases[suite] = self.cases.get(suite, 0) + 1
+
+    @property
+    def failures(self) -> list[Failure]:
+        with self._lock:
+            return list(self._failures.values())
+
+    def failed_checks(self) -> set[str]:
+        return {failure.check for failure in self.failures}

@@ -1,0 +1,182 @@
+"""Generated requests: positive (valid), negative (schema-breaking body), auth (no token).
+
+Cases come from schemathesis (``APIOperation.as_strategy``) driven by Hypothesis with a
+fixed seed per operation, so ``--seed`` repeats a run. Every response is checked by the
+common checks; each suite adds its own expectation. Failures are recorded, not raised,
+so Hypothesis neither stops nor shrinks: one run reports every defect it meets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import hypothesis
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from schemathesis import GenerationMode
+from schemathesis.core.parameters import ParameterLocation
+
+from contracts.checks import (
+    COMMON_CHECKS,
+    Check,
+    invalid_request_rejected,
+    missing_token_rejected,
+    valid_request_accepted,
+)
+from contracts.context import RunContext
+
+__all__ = ["personalize", "run_auth", "run_negative", "run_positive"]
+
+_AUTH_EXAMPLES = 3
+_REFERENCE = re.compile(r"[a-zA-Z0-9_-]{1,128}")
+# A placeholder only: the client sets the real header, and fixing it here stops
+# schemathesis from generating (or mutating) an Authorization header.
+_FIXED_HEADERS = {"Authorization": "Bearer placeholder"}
+
+
+def personalize(ctx: RunContext, body: object) -> object:
+    """Put the run's own environment ids and a run suffix on references.
+
+    Generated values repeat from run to run with the same seed; against a shared server
+    that would make runs collide (a reference reused in an environment). Valid values are
+    replaced by valid values, so the request keeps its validity.
+    """
+    if not isinstance(body, dict):
+        return body
+    body = dict(body)
+    env = body.get("environmentId")
+    if isinstance(env, str) and env:
+        body["environmentId"] = ctx.environment_ids[zlib.crc32(env.encode()) % 3]
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get("reference"), str):
+        reference = metadata["reference"]
+        if _REFERENCE.fullmatch(reference):
+            body["metadata"] = {**metadata, "reference": f"{reference[:110]}-{ctx.run_id}"}
+    return body
+
+
+def _settings(ctx: RunContext, max_examples: int) -> settings:
+    return settings(
+        max_examples=max_examples,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+        report_multiple_bugs=False,
+    )
+
+
+def _operation_seed(ctx: RunContext, suite: str, operation: str) -> int:
+    return ctx.seed ^ zlib.crc32(f"{suite}:{operation}".encode())
+
+
+def _body_is_negative(case: Any) -> bool:
+    meta = case.meta
+    if meta is None:
+        return False
+    component = meta.components.get(ParameterLocation.BODY)
+    return component is not None and component.mode is GenerationMode.NEGATIVE
+
+
+def _fuzz_operation(
+    ctx: RunContext,
+    suite: str,
+    operation: str,
+    mode: GenerationMode,
+    max_examples: int,
+    checks: tuple[Check, ...],
+    authenticated: bool,
+) -> None:
+    schema = ctx.document.schemathesis_schema(mode)
+    api_operation = schema.find_operation_by_id(operation)
+    strategy = api_operation.as_strategy(generation_mode=mode, headers=dict(_FIXED_HEADERS))
+    if mode is GenerationMode.NEGATIVE:
+        strategy = strategy.filter(_body_is_negative)
+
+    def exercise(case: Any) -> None:
+        body = case.body
+        if not isinstance(body, bytes):
+            body = ctx.document.strip_aliases(body)
+        if mode is GenerationMode.NEGATIVE:
+            if _valid_on_the_wire(ctx, operation, body):
+                return  # broken only in ways a Connect server ignores
+        else:
+            body = personalize(ctx, body)
+        ctx.findings.count_case(suite)
+        exchange = ctx.client.send(suite, operation, body, authenticated=authenticated)
+        ctx.check(suite, exchange, checks)
+
+    given_strategy: Any = given(strategy)
+    test: Any = given_strategy(exercise)
+    test = _settings(ctx, max_examples)(test)
+    test = hypothesis.seed(_operation_seed(ctx, suite, operation))(test)
+    with ctx.unit(suite, operation):
+        test()
+
+
+def _valid_on_the_wire(ctx: RunContext, operation: str, body: object) -> bool:
+    if isinstance(body, bytes):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return False  # not JSON at all: certainly invalid
+        body = ctx.document.strip_aliases(body)
+    return ctx.document.accepts_on_the_wire(operation, body)
+
+
+def _run(
+    ctx: RunContext,
+    suite: str,
+    mode: GenerationMode,
+    max_examples: int,
+    checks: tuple[Check, ...],
+    authenticated: bool = True,
+) -> None:
+    operations = sorted(ctx.document.operations)
+
+    def one(operation: str) -> None:
+        _fuzz_operation(ctx, suite, operation, mode, max_examples, checks, authenticated)
+        ctx.progress(f"  {suite:<9} {operation:<20} done")
+
+    with ThreadPoolExecutor(max_workers=ctx.config.workers) as pool:
+        for future in [pool.submit(one, operation) for operation in operations]:
+            future.result()
+
+
+def run_positive(ctx: RunContext) -> None:
+    """Valid requests: a documented status and body, JSON, never a 5xx, not rejected."""
+    _run(
+        ctx,
+        "positive",
+        GenerationMode.POSITIVE,
+        ctx.config.max_examples,
+        (*COMMON_CHECKS, valid_request_accepted),
+    )
+
+
+def run_negative(ctx: RunContext) -> None:
+    """Requests whose body breaks the schema: 400 ``invalid_argument``."""
+    _run(
+        ctx,
+        "negative",
+        GenerationMode.NEGATIVE,
+        ctx.config.max_examples,
+        (*COMMON_CHECKS, invalid_request_rejected),
+    )
+
+
+def run_auth(ctx: RunContext) -> None:
+    """Valid requests without a bearer token: 401 ``unauthenticated``."""
+    _run(
+        ctx,
+        "auth",
+        GenerationMode.POSITIVE,
+        min(_AUTH_EXAMPLES, ctx.config.max_examples),
+        (*COMMON_CHECKS, missing_token_rejected),
+        authenticated=False,
+    )

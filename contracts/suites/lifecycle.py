@@ -1,0 +1,392 @@
+"""Explicit scenarios over the resources' lifecycle, written by hand with the client.
+
+They assert what the published reference promises and nothing the fake chooses:
+create then get returns what was sent; an update is reflected; a deleted task is gone
+for get and delete alike; paging returns each item once and filters are honoured; an
+execution reaches a terminal phase within the time budget; a stopped execution ends
+STOPPED unless it had already finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from contracts.checks import COMMON_CHECKS
+from contracts.context import RunContext
+from contracts.exchange import Exchange
+from contracts.failures import CheckFailed
+from contracts.invariants import TERMINAL_PHASES, parse_timestamp
+
+__all__ = [
+    "CREATE_GET_ROUNDTRIP",
+    "DELETED_TASK_NOT_FOUND",
+    "EXECUTION_REACHES_TERMINAL_PHASE",
+    "LIST_FILTER_HONOURED",
+    "LIST_PAGES_UNIQUE",
+    "STOP_EXECUTION_STOPS",
+    "UPDATE_REFLECTED",
+    "run_lifecycle",
+]
+
+CREATE_GET_ROUNDTRIP = "create_get_roundtrip"
+UPDATE_REFLECTED = "update_reflected"
+DELETED_TASK_NOT_FOUND = "deleted_task_not_found"
+LIST_PAGES_UNIQUE = "list_pages_unique"
+LIST_FILTER_HONOURED = "list_filter_honoured"
+EXECUTION_REACHES_TERMINAL_PHASE = "execution_reaches_terminal_phase"
+STOP_EXECUTION_STOPS = "stop_execution_stops"
+
+_SUITE = "lifecycle"
+_PAGED_TASKS = 5
+_PAGE_SIZE = 2
+
+
+class _ScenarioFailed(CheckFailed):
+    def __init__(self, check: str, received: str, expected: str, exchange: Exchange) -> None:
+        super().__init__(check, received, expected)
+        self.exchange = exchange
+
+
+def _differences(sent: Any, got: Any, path: str = "") -> list[str]:
+    """Where ``got`` lacks or changes a value of ``sent`` (extra server fields are fine)."""
+    if isinstance(sent, dict):
+        if not isinstance(got, dict):
+            return [f"{path or '/'}: {got!r}"]
+        found: list[str] = []
+        for key, value in sent.items():
+            found += _differences(value, got.get(key), f"{path}/{key}")
+        return found
+    if isinstance(sent, list):
+        if not isinstance(got, list) or len(got) != len(sent):
+            return [f"{path}: {got!r}"]
+        found = []
+        for index, (a, b) in enumerate(zip(sent, got, strict=True)):
+            found += _differences(a, b, f"{path}/{index}")
+        return found
+    return [] if sent == got else [f"{path}: {got!r}"]
+
+
+class _Scenarios:
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.created: list[str] = []  # task ids, in creation order, for the clean-up
+        self.last: Exchange
+        # Set by the scenarios for the ones after them: env, build_id, test_id, paged_ids.
+        self.env: str
+        self.build_id: str
+        self.test_id: str
+        self.paged_ids: list[str]
+        self.build_request: dict[str, Any]
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def call(self, operation: str, body: dict[str, Any]) -> Exchange:
+        exchange = self.ctx.client.send(_SUITE, operation, body)
+        self.ctx.check(_SUITE, exchange, COMMON_CHECKS)
+        return exchange
+
+    def ok(self, check: str, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+        exchange = self.call(operation, body)
+        if exchange.status != 200 or not isinstance(exchange.body, dict):
+            raise _ScenarioFailed(
+                check, exchange.describe(), f"HTTP 200 from {operation}", exchange
+            )
+        self.last = exchange
+        result: dict[str, Any] = exchange.body
+        return result
+
+    def expect_not_found(self, check: str, operation: str, body: dict[str, Any]) -> None:
+        exchange = self.call(operation, body)
+        if exchange.status != 404 or exchange.error_code != "not_found":
+            raise _ScenarioFailed(
+                check,
+                exchange.describe(),
+                f'HTTP 404 {{"code": "not_found"}} from {operation} on a deleted task',
+                exchange,
+            )
+
+    def fail(self, check: str, received: str, expected: str) -> None:
+        raise _ScenarioFailed(check, received, expected, self.last)
+
+    def reference(self, name: str) -> str:
+        return f"contracts-{self.ctx.run_id}-{name}"
+
+    def create(self, check: str, request: dict[str, Any]) -> dict[str, Any]:
+        task = self.ok(check, "CreateTask", request).get("task")
+        if not isinstance(task, dict) or not isinstance(task.get("id"), str):
+            self.fail(check, self.last.describe(), "a created task with an id")
+        assert isinstance(task, dict)
+        self.created.append(str(task["id"]))
+        return task
+
+    # -- scenarios ----------------------------------------------------------------------------
+
+    def create_get(self) -> None:
+        check = CREATE_GET_ROUNDTRIP
+        self.env = str(uuid.uuid4())
+        self.build_request = {
+            "environmentId": self.env,
+            "metadata": {
+                "name": "Contract build",
+                "description": "Created by the contract suite",
+                "reference": self.reference("build"),
+                "triggeredBy": [{"manual": True}],
+            },
+            "spec": {
+                "command": "echo contracts",
+                "env": [{"name": "CONTRACTS", "value": "1"}],
+                "runsOn": {"docker": {"image": "ubuntu:22.04", "environment": ["A=1"]}},
+            },
+        }
+        created = self.create(check, self.build_request)
+        self.build_id = str(created["id"])
+        self._same(check, "CreateTask response", self.build_request, created)
+        got = self.ok(check, "GetTask", {"id": self.build_id}).get("task")
+        self._same(check, "GetTask", {**self.build_request, "id": self.build_id}, got)
+
+        dependent = {
+            "environmentId": self.env,
+            "dependsOn": [self.build_id],
+            "metadata": {"name": "Contract test", "reference": self.reference("test")},
+            "spec": {"command": "echo test", "runsOn": {"machine": {}}},
+        }
+        self.test_id = str(self.create(check, dependent)["id"])
+        got = self.ok(check, "GetTask", {"id": self.test_id}).get("task")
+        self._same(check, "GetTask", {**dependent, "id": self.test_id}, got)
+
+    def _same(self, check: str, where: str, sent: dict[str, Any], got: object) -> None:
+        differences = _differences(sent, got)
+        if differences:
+            self.fail(
+                check,
+                f"{where} differs from what was sent at {'; '.join(differences[:4])}",
+                "every field sent (server-owned fields aside) read back unchanged",
+            )
+
+    def update(self) -> None:
+        check = UPDATE_REFLECTED
+        change = {
+            "id": self.build_id,
+            "metadata": {"name": "Contract build (renamed)"},
+            "spec": {"command": "echo updated"},
+        }
+        self.ok(check, "UpdateTask", change)
+        got = self.ok(check, "GetTask", {"id": self.build_id}).get("task")
+        expected = {
+            "id": self.build_id,
+            "environmentId": self.env,
+            "metadata": {
+                "name": "Contract build (renamed)",
+                "description": "Created by the contract suite",
+                "reference": self.reference("build"),
+            },
+            "spec": {"command": "echo updated"},
+        }
+        differences = _differences(expected, got)
+        if differences:
+            self.fail(
+                check,
+                f"GetTask after UpdateTask at {'; '.join(differences[:4])}",
+                "the updated name and command, the fields not in the update kept",
+            )
+
+    def paging_and_filters(self) -> None:
+        env = str(uuid.uuid4())
+        ids: list[str] = []
+        for index in range(_PAGED_TASKS):
+            request = {
+                "environmentId": env,
+                "metadata": {"name": f"Paged {index}", "reference": self.reference(f"page{index}")},
+                "spec": {"command": "true"},
+            }
+            ids.append(str(self.create(LIST_PAGES_UNIQUE, request)["id"]))
+        self.paged_ids = ids
+
+        seen: list[str] = []
+        foreign: list[str] = []
+        token = ""
+        for _ in range(_PAGED_TASKS + 3):
+            page_request: dict[str, Any] = {
+                "filter": {"environmentIds": [env]},
+                "pagination": {"pageSize": _PAGE_SIZE, **({"token": token} if token else {})},
+            }
+            page = self.ok(LIST_PAGES_UNIQUE, "ListTasks", page_request)
+            tasks = [t for t in page.get("tasks", []) if isinstance(t, dict)]
+            if len(tasks) > _PAGE_SIZE:
+                self.fail(
+                    LIST_PAGES_UNIQUE,
+                    f"a page of {len(tasks)} tasks",
+                    f"at most pageSize={_PAGE_SIZE} tasks per page",
+                )
+            for task in tasks:
+                seen.append(str(task.get("id")))
+                if task.get("environmentId") != env:
+                    foreign.append(str(task.get("id")))
+            pagination = page.get("pagination")
+            token = pagination.get("nextToken", "") if isinstance(pagination, dict) else ""
+            if not token:
+                break
+        if foreign:
+            self.fail(
+                LIST_FILTER_HONOURED,
+                f"ListTasks filtered by environmentIds [{env}] returned tasks {foreign[:3]} "
+                "of other environments",
+                "only tasks of the listed environments",
+            )
+        repeated = sorted({task for task in seen if seen.count(task) > 1})
+        if repeated:
+            self.fail(
+                LIST_PAGES_UNIQUE,
+                f"tasks {repeated[:3]} on more than one page (or twice on one)",
+                "every task exactly once across the pages",
+            )
+        missing = [task for task in ids if task not in seen]
+        if missing:
+            self.fail(
+                LIST_PAGES_UNIQUE,
+                f"paging with pageSize={_PAGE_SIZE} never returned tasks {missing[:3]}",
+                f"all {_PAGED_TASKS} tasks of the environment, each exactly once",
+            )
+
+        wanted = ids[3]
+        by_reference = {
+            "filter": {"environmentIds": [env], "references": [self.reference("page3")]}
+        }
+        self._exactly(by_reference, [wanted], "references")
+        self._exactly({"filter": {"taskIds": [ids[1], ids[4]]}}, [ids[1], ids[4]], "taskIds")
+
+    def _exactly(self, request: dict[str, Any], expected: list[str], name: str) -> None:
+        page = self.ok(LIST_FILTER_HONOURED, "ListTasks", request)
+        got = sorted(str(t.get("id")) for t in page.get("tasks", []) if isinstance(t, dict))
+        if got != sorted(expected):
+            self.fail(
+                LIST_FILTER_HONOURED,
+                f"ListTasks filtered by {name} returned tasks {got}",
+                f"exactly {sorted(expected)}",
+            )
+
+    def delete(self) -> None:
+        check = DELETED_TASK_NOT_FOUND
+        victim = self.paged_ids[0]
+        self.ok(check, "DeleteTask", {"id": victim})
+        self.created.remove(victim)
+        self.expect_not_found(check, "GetTask", {"id": victim})
+        self.expect_not_found(check, "DeleteTask", {"id": victim})
+
+    def _wait_terminal(self, check: str, execution_id: str) -> dict[str, Any]:
+        deadline = time.monotonic() + self.ctx.config.lifecycle_timeout
+        delay = 0.05
+        while True:
+            body = self.ok(check, "GetTaskExecution", {"id": execution_id})
+            execution = body.get("taskExecution")
+            status = execution.get("status", {}) if isinstance(execution, dict) else {}
+            phase = status.get("phase") if isinstance(status, dict) else None
+            if phase in TERMINAL_PHASES:
+                assert isinstance(execution, dict)
+                return execution
+            if time.monotonic() >= deadline:
+                self.fail(
+                    check,
+                    f"execution {execution_id} still in phase {phase} after "
+                    f"{self.ctx.config.lifecycle_timeout:g} s",
+                    "a terminal phase (SUCCEEDED, FAILED or STOPPED) within the time budget "
+                    "(--lifecycle-timeout)",
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    def _start(self, check: str, task_id: str) -> str:
+        execution = self.ok(check, "StartTask", {"id": task_id}).get("taskExecution")
+        if not isinstance(execution, dict) or not isinstance(execution.get("id"), str):
+            self.fail(check, self.last.describe(), "a new execution with an id")
+        assert isinstance(execution, dict)
+        metadata = execution.get("metadata")
+        owner = metadata.get("taskId") if isinstance(metadata, dict) else None
+        if owner not in (None, "", task_id):
+            self.fail(check, f"an execution of task {owner}", f"an execution of task {task_id}")
+        return str(execution["id"])
+
+    def run_to_completion(self) -> None:
+        check = EXECUTION_REACHES_TERMINAL_PHASE
+        execution_id = self._start(check, self.build_id)
+        self._wait_terminal(check, execution_id)
+        listed = self.ok(
+            LIST_FILTER_HONOURED, "ListTaskExecutions", {"filter": {"taskIds": [self.build_id]}}
+        )
+        executions = [e for e in listed.get("taskExecutions", []) if isinstance(e, dict)]
+        owners = {
+            str(e.get("metadata", {}).get("taskId"))
+            for e in executions
+            if isinstance(e.get("metadata"), dict)
+        }
+        if execution_id not in {str(e.get("id")) for e in executions} or owners - {self.build_id}:
+            self.fail(
+                LIST_FILTER_HONOURED,
+                f"ListTaskExecutions filtered by taskIds [{self.build_id}] returned executions "
+                f"of tasks {sorted(owners)}",
+                f"execution {execution_id}, and only executions of task {self.build_id}",
+            )
+
+    def stop(self) -> None:
+        check = STOP_EXECUTION_STOPS
+        request = {
+            "environmentId": self.env,
+            "metadata": {"name": "Contract long run", "reference": self.reference("long")},
+            "spec": {"command": "sleep 60"},
+        }
+        task_id = str(self.create(check, request)["id"])
+        execution_id = self._start(check, task_id)
+        before = self.ok(check, "GetTaskExecution", {"id": execution_id}).get("taskExecution")
+        phase_before = (before or {}).get("status", {}).get("phase")
+        stop_sent = datetime.now(UTC)
+        self.ok(check, "StopTaskExecution", {"id": execution_id})
+        execution = self._wait_terminal(check, execution_id)
+        phase = execution.get("status", {}).get("phase")
+        if phase == "TASK_EXECUTION_PHASE_STOPPED" or phase_before in TERMINAL_PHASES:
+            return
+        completed = parse_timestamp(execution.get("metadata", {}).get("completedAt"))
+        if completed is not None and completed <= stop_sent:
+            return  # it finished before the stop arrived
+        self.fail(
+            check,
+            f"execution {execution_id}, in phase {phase_before} when stopped, ended {phase}",
+            "phase STOPPED, since it had not finished when StopTaskExecution was called",
+        )
+
+    def clean_up(self) -> None:
+        for task_id in reversed(self.created):
+            with contextlib.suppress(Exception):
+                self.ctx.client.send(_SUITE, "DeleteTask", {"id": task_id})
+
+
+def run_lifecycle(ctx: RunContext) -> None:
+    """Run the scenarios in order; a scenario whose set-up failed is skipped, not failed."""
+    scenarios = _Scenarios(ctx)
+    # (name, scenario, the attribute an earlier scenario must have set)
+    steps: list[tuple[str, Callable[[], None], str | None]] = [
+        ("create-get", scenarios.create_get, None),
+        ("update-get", scenarios.update, "build_id"),
+        ("paging-filters", scenarios.paging_and_filters, None),
+        ("delete", scenarios.delete, "paged_ids"),
+        ("start-complete", scenarios.run_to_completion, "build_id"),
+        ("start-stop", scenarios.stop, "build_id"),
+    ]
+    try:
+        for name, step, requires in steps:
+            if requires is not None and not hasattr(scenarios, requires):
+                ctx.progress(f"  {_SUITE:<9} {name:<20} skipped (its set-up failed)")
+                continue
+            with ctx.unit(_SUITE, name):
+                ctx.findings.count_case(_SUITE)
+                try:
+                    step()
+                except _ScenarioFailed as problem:
+                    ctx.fail(_SUITE, problem.exchange.operation, problem, problem.exchange.curl)
+            ctx.progress(f"  {_SUITE:<9} {name:<20} done")
+    finally:
+        scenarios.clean_up()

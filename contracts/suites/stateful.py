@@ -1,0 +1,88 @@
+"""Sequences of calls that follow the document's links, as a schemathesis state machine.
+
+CreateTask feeds GetTask, UpdateTask, DeleteTask and StartTask; StartTask feeds
+GetTaskExecution and StopTaskExecution; ListTasks feeds GetTask. Each response passes the
+same checks as in the positive suite, and every execution seen goes through the ledger.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import hypothesis
+from hypothesis import HealthCheck, Phase, Verbosity, settings
+from schemathesis import GenerationMode
+from schemathesis.generation.stateful import run_state_machine_as_test
+
+from contracts.checks import COMMON_CHECKS, valid_request_accepted
+from contracts.context import RunContext
+from contracts.exchange import Exchange
+from contracts.suites.fuzz import personalize
+
+__all__ = ["run_stateful"]
+
+_SUITE = "stateful"
+_STEPS = 8
+
+
+def _exchange(ctx: RunContext, case: Any, response: Any, sent_at: float) -> Exchange:
+    request = response.request
+    headers = {str(k): str(v) for k, v in request.headers.items()}
+    body = request.body or b""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    operation = str(case.operation.definition.raw.get("operationId", case.operation.label))
+    return Exchange(
+        operation=operation,
+        url=str(request.url),
+        request_headers=headers,
+        request_body=body,
+        status=int(response.status_code),
+        response_headers={str(k).lower(): ", ".join(v) for k, v in response.headers.items()},
+        content=bytes(response.content),
+        sent_at=sent_at,
+        received_at=time.monotonic(),
+        curl=ctx.client.curl(str(request.url), headers, body),
+    )
+
+
+def run_stateful(ctx: RunContext) -> None:
+    """Run the link-driven state machine for ``max_examples`` scenarios (at least 5)."""
+    schema = ctx.document.schemathesis_schema(GenerationMode.POSITIVE)
+    base: Any = schema.as_state_machine()
+    client = ctx.client
+    checks = (*COMMON_CHECKS, valid_request_accepted)
+    headers = {"Authorization": f"Bearer {client.token}", "Connect-Protocol-Version": "1"}
+
+    class Machine(base):  # type: ignore[misc]
+        def call(self, case: Any, **kwargs: Any) -> Any:
+            if isinstance(case.body, dict):
+                case.body = personalize(ctx, ctx.document.strip_aliases(case.body))
+            sent_at = time.monotonic()
+            response = case.call(base_url=client.base_url, headers=headers, **kwargs)
+            exchange = _exchange(ctx, case, response, sent_at)
+            ctx.findings.count_case(_SUITE)
+            client.record(_SUITE, exchange)
+            ctx.check(_SUITE, exchange, checks)
+            return response
+
+        def validate_response(self, response: Any, case: Any, *args: Any, **kwargs: Any) -> None:
+            """Checked in :meth:`call`; failures are recorded there, never raised."""
+
+    machine: Any = hypothesis.seed(ctx.seed)(Machine)
+    scenarios = max(5, ctx.config.max_examples // 2)
+    with ctx.unit(_SUITE, "links"):
+        run_state_machine_as_test(
+            machine,
+            settings=settings(
+                max_examples=scenarios,
+                stateful_step_count=_STEPS,
+                database=None,
+                deadline=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+                verbosity=Verbosity.quiet,
+            ),
+        )
+    ctx.progress(f"  {_SUITE:<9} {scenarios} scenarios done")
