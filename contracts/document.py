@@ -108,6 +108,15 @@ class Document:
         schema = response.get("content", {}).get("application/json", {}).get("schema")
         return schema if isinstance(schema, dict) else None
 
+    def examples(self, operation: str) -> list[object]:
+        """The request bodies the document gives as examples of ``operation``."""
+        body = self.operations[operation].get("requestBody", {})
+        media = body.get("content", {}).get("application/json", {})
+        found = [item.get("value") for item in media.get("examples", {}).values()]
+        if "example" in media:
+            found.append(media["example"])
+        return [copy.deepcopy(item) for item in found if item is not None]
+
     def request_schema(self, operation: str) -> dict[str, Any]:
         body = self.operations[operation].get("requestBody", {})
         schema: dict[str, Any] = body.get("content", {}).get("application/json", {}).get("schema")

@@ -75,6 +75,13 @@ def _operation_seed(ctx: RunContext, suite: str, operation: str) -> int:
     return ctx.seed ^ zlib.crc32(f"{suite}:{operation}".encode())
 
 
+class _Example:
+    """A document example in the shape of a generated case (only ``body`` is read)."""
+
+    def __init__(self, body: object) -> None:
+        self.body = body
+
+
 def _body_is_negative(case: Any) -> bool:
     meta = case.meta
     if meta is None:
@@ -116,6 +123,10 @@ def _fuzz_operation(
     test = _settings(ctx, max_examples)(test)
     test = hypothesis.seed(_operation_seed(ctx, suite, operation))(test)
     with ctx.unit(suite, operation):
+        if mode is GenerationMode.POSITIVE:
+            # The document's own examples first: valid, realistic, and deterministic.
+            for example in ctx.document.examples(operation):
+                exercise(_Example(example))
         test()
 
 

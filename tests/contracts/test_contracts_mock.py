@@ -1,0 +1,70 @@
+"""The whole suite against the fake as a real listening process: it conforms."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from contracts import SuiteConfig, run
+from contracts.__main__ import main
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def test_contracts_default_run_passes_against_the_mock(mock_url: str, tmp_path: Path) -> None:
+    junit = tmp_path / "contracts.junit.xml"
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "contracts", "--base-url", mock_url, "--junit-xml", str(junit)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASSED" in result.stdout
+    assert elapsed < 120, f"the default run took {elapsed:.0f} s"
+    suites = ET.parse(junit).getroot().findall("testsuite")
+    assert [suite.get("name") for suite in suites] == [
+        "positive",
+        "negative",
+        "auth",
+        "stateful",
+        "lifecycle",
+    ]
+    assert all(suite.get("failures") == "0" for suite in suites)
+
+
+def test_contracts_seed_repeats_the_generated_requests(mock_url: str) -> None:
+    config = SuiteConfig(base_url=mock_url, max_examples=5, seed=1234, only=("negative",))
+    first, second = run(config, progress=None), run(config, progress=None)
+    assert first.ok and second.ok
+    assert first.requests == second.requests
+    assert first.seed == second.seed == 1234
+
+
+def test_contracts_workers_run_operations_in_parallel(mock_url: str) -> None:
+    report = run(
+        SuiteConfig(base_url=mock_url, max_examples=5, workers=3, only=("positive", "auth")),
+        progress=None,
+    )
+    assert report.ok, report.summary()
+
+
+def test_contracts_cli_exits_nonzero_when_the_server_is_unreachable(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status = main(["--base-url", "http://127.0.0.1:9", "--only", "auth", "--max-examples", "1"])
+    assert status == 1
+    assert "suite_ran_to_completion" in capsys.readouterr().out
+
+
+def test_contracts_cli_rejects_an_unknown_suite() -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--base-url", "http://127.0.0.1:9", "--only", "everything"])
+    assert exit_info.value.code == 2
