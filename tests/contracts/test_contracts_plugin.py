@@ -1,0 +1,76 @@
+"""The pytest plugin: ``--contracts-base-url`` adds one test per suite to a session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+_USER_TESTS = """
+import pytest
+from contracts.pytest_plugin import contract_tests
+
+test_contracts = contract_tests(["auth", "lifecycle"])
+"""
+
+
+def _pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "contracts.pytest_plugin",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            *args,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+
+
+def test_plugin_adds_a_test_per_suite(mock_url: str, tmp_path: Path) -> None:
+    result = _pytest(
+        tmp_path,
+        "--contracts-base-url",
+        mock_url,
+        "--contracts-only",
+        "auth,lifecycle",
+        "--contracts-max-examples",
+        "3",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
+
+
+def test_plugin_contract_tests_use_the_base_url_fixture(mock_url: str, tmp_path: Path) -> None:
+    (tmp_path / "test_mine.py").write_text(_USER_TESTS)
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\n\n@pytest.fixture(scope='session')\n"
+        f"def contracts_base_url() -> str:\n    return {mock_url!r}\n"
+    )
+    result = _pytest(tmp_path, "--contracts-max-examples", "3", "test_mine.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
+
+
+def test_plugin_reports_the_failing_check(tmp_path: Path) -> None:
+    result = _pytest(
+        tmp_path, "--contracts-base-url", "http://127.0.0.1:9", "--contracts-only", "auth"
+    )
+    assert result.returncode == 1
+    assert "suite_ran_to_completion" in result.stdout
