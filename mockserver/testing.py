@@ -126,7 +126,7 @@ class MockServer:
 
     @property
     def backend(self) -> Backend:
-        """The live backend (for assertions; prefer the API in tests of behaviour)."""
+        """The backend (live while running, kept after the stop for post-mortem checks)."""
         if self._backend is None:
             raise RuntimeError("the mock server is not running")
         return self._backend

@@ -8,14 +8,16 @@ in :data:`CODECS` and :func:`select_codec` finds it with no other change.
 from __future__ import annotations
 
 import json
-from typing import Protocol
+import math
+import re
+from typing import Any, Protocol
 
 from mockserver.domain import JsonObject
 from mockserver.http.connect import ConnectError
 from openapi.errors import Code
 from openapi.methods import RpcMethod
 
-__all__ = ["CODECS", "Codec", "JsonCodec", "media_type", "select_codec"]
+__all__ = ["CODECS", "Codec", "JsonCodec", "loads", "media_type", "select_codec"]
 
 
 class Codec(Protocol):
@@ -35,6 +37,40 @@ class Codec(Protocol):
         ...
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text} is out of range")
+    return value
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constants)
+# A \uD800-\uDFFF escape: only a valid pair of them decodes to a character.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def loads(body: bytes) -> Any:
+    """Strict JSON: UTF-8, finite numbers, no NaN/Infinity, no lone surrogates.
+
+    ``ValueError`` (with the reason) for anything else, including nesting too deep to
+    parse; every value it returns can be encoded again.
+    """
+    try:
+        value = _DECODER.decode(body.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    if _SURROGATE_ESCAPE.search(body) is not None:
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("a string holds an unpaired UTF-16 surrogate") from None
+    return value
+
+
 class JsonCodec:
     """proto3 JSON (``application/json``)."""
 
@@ -42,8 +78,8 @@ class JsonCodec:
 
     def decode(self, body: bytes, method: RpcMethod) -> JsonObject:
         try:
-            message = json.loads(body)
-        except (UnicodeDecodeError, ValueError) as error:
+            message = loads(body)
+        except ValueError as error:  # UnicodeDecodeError is one
             raise ConnectError(
                 Code.invalid_argument, f"request body is not valid JSON: {error}"
             ) from None

@@ -25,6 +25,7 @@ from mockserver.domain import (
     format_timestamp,
 )
 from mockserver.domain.timestamps import to_micros
+from mockserver.http import codecs
 from mockserver.http.auth import Authenticator
 from mockserver.http.body import ClientDisconnected, read_body
 from mockserver.http.connect import ConnectError
@@ -87,8 +88,8 @@ class ControlApi:
     async def _json_body(self, request: Request) -> Any:
         body = await self._body(request)
         try:
-            return json.loads(body)
-        except (UnicodeDecodeError, ValueError) as error:
+            return codecs.loads(body)
+        except ValueError as error:
             raise ConnectError(
                 Code.invalid_argument, f"request body is not valid JSON: {error}"
             ) from None

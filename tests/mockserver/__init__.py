@@ -1,0 +1,1 @@
+"""Tests of the HTTP layer: routes, codecs, errors, control API, CLI."""

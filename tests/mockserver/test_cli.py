@@ -1,0 +1,108 @@
+"""The command line: flags, their validation, and what the parser builds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mockserver.cli import build_parser, config_from_args, main
+from mockserver.config import ServerConfig
+from mockserver.http.body import DEFAULT_MAX_BODY_BYTES
+
+
+def _config(*argv: str) -> ServerConfig:
+    return config_from_args(build_parser().parse_args(list(argv)))
+
+
+def test_cli_defaults() -> None:
+    config = _config()
+    assert config == ServerConfig()
+    assert (config.host, config.port, config.clock) == ("127.0.0.1", 8080, "real")
+    assert (config.pending_delay, config.step_duration) == (1.0, 2.0)
+    assert config.max_body_bytes == DEFAULT_MAX_BODY_BYTES == 4 * 1024 * 1024
+    assert config.url == "http://127.0.0.1:8080"
+
+
+def test_cli_every_flag(tmp_path: Path) -> None:
+    config = _config(
+        "--host", "0.0.0.0", "--port", "0", "--clock", "manual",
+        "--pending-delay", "0", "--step-duration", "0.5",
+        "--scenario", str(tmp_path / "s.yaml"), "--state", str(tmp_path / "state.json"),
+        "--token", "a", "--token", "b", "--strict", "--max-body-bytes", "1024",
+        "--log-level", "debug",
+    )  # fmt: skip
+    assert config == ServerConfig(
+        host="0.0.0.0",
+        port=0,
+        clock="manual",
+        pending_delay=0.0,
+        step_duration=0.5,
+        scenario_path=tmp_path / "s.yaml",
+        state_path=tmp_path / "state.json",
+        tokens=frozenset({"a", "b"}),
+        strict=True,
+        max_body_bytes=1024,
+        log_level="debug",
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["--port", "70000"], "--port: 70000 is not between 0 and 65535"),
+        (["--port", "http"], "--port: 'http' is not a port number"),
+        (["--clock", "fast"], "--clock: invalid choice: 'fast'"),
+        (["--pending-delay", "-1"], "--pending-delay: '-1' must be a finite number >= 0"),
+        (["--step-duration", "soon"], "--step-duration: 'soon' is not a number of seconds"),
+        (["--step-duration", "inf"], "--step-duration: 'inf' must be a finite number >= 0"),
+        (["--max-body-bytes", "0"], "--max-body-bytes: 0 must be at least 1"),
+        (["--token", ""], "--token: a token must be non-empty"),
+        (["--log-level", "loud"], "--log-level: invalid choice"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_cli_bad_flag_values_exit_2_with_a_message(
+    argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: mockserver")
+    assert fragment in err
+
+
+def test_cli_bad_scenario_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("rules: [{outcome: explode}]")
+    with pytest.raises(SystemExit) as caught:
+        main(["--scenario", str(scenario)])
+    assert caught.value.code == 2
+    assert f"--scenario {scenario}" in capsys.readouterr().err
+
+
+def test_cli_missing_scenario_file_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["--scenario", str(tmp_path / "absent.yaml")])
+    assert caught.value.code == 2
+    assert "No such file" in capsys.readouterr().err
+
+
+def test_cli_bad_state_file_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    state = tmp_path / "state.json"
+    state.write_text("{broken")
+    assert main(["--port", "0", "--state", str(state)]) == 1
+    assert "cannot load state" in capsys.readouterr().err
+
+
+def test_cli_port_in_use_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    from mockserver.cli import bind_socket
+
+    with bind_socket("127.0.0.1", 0) as taken:
+        port = taken.getsockname()[1]
+        # SO_REUSEADDR does not allow two listeners on one port.
+        assert main(["--port", str(port)]) == 1
+    assert "cannot listen" in capsys.readouterr().err

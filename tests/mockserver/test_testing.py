@@ -1,0 +1,73 @@
+"""The in-process MockServer helper."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from mockserver.testing import MockServer
+from tests.support.factories import task_body
+
+PHASE = "TASK_EXECUTION_PHASE_"
+
+
+def test_testing_mock_server_runs_a_task_to_the_end() -> None:
+    with MockServer(pending_delay=1, step_duration=2) as server:
+        assert server.url.startswith("http://127.0.0.1:")
+        task = server.call("CreateTask", task_body())["task"]
+        execution = server.call("StartTask", {"id": task["id"]})["taskExecution"]
+        assert server.advance(3) == "2026-01-01T00:00:03Z"
+        status = server.call("GetTaskExecution", {"id": execution["id"]})["taskExecution"]
+        assert status["status"]["phase"] == PHASE + "SUCCEEDED"
+        assert status["status"]["logUrl"] == f"{server.url}/_mock/logs/{execution['id']}"
+        assert "step succeeded" in server.logs(execution["id"])
+        assert [entry["method"] for entry in server.journal()] == [
+            "CreateTask",
+            "StartTask",
+            "GetTaskExecution",
+        ]
+        server.clear_journal()
+        assert server.journal() == []
+
+
+def test_testing_mock_server_state_scenario_and_reset() -> None:
+    scenario = {"rules": [{"match": {"reference": "build"}, "outcome": "fail"}]}
+    with MockServer(scenario=scenario, token="alice") as server:
+        assert server.backend.scenario.to_dict()["rules"][0]["outcome"] == "fail"
+        server.set_scenario("rules: []")
+        assert server.backend.scenario.rules == ()
+        task = server.call("CreateTask", task_body())["task"]
+        state = server.export_state()
+        server.reset()
+        with pytest.raises(httpx.HTTPStatusError):
+            server.call("GetTask", {"id": task["id"]})
+        server.import_state(state)
+        assert server.call("GetTask", {"id": task["id"]})["task"] == task
+        server.reset(all_tenants=True)
+        assert server.call("ListTasks").get("tasks", []) == []
+
+
+def test_testing_mock_server_allow_list_and_strict() -> None:
+    with MockServer(tokens={"alice"}, token="alice", strict=True) as server:
+        response = server.client.post(
+            "/gitpod.v1.EnvironmentAutomationService/ListTasks",
+            json={},
+            headers={"Authorization": "Bearer eve"},
+        )
+        assert response.status_code == 401
+        response = server.client.post(
+            "/gitpod.v1.EnvironmentAutomationService/ListTasks", json={"extra": 1}
+        )
+        assert response.status_code == 400
+
+
+def test_testing_mock_server_is_stopped_after_the_block() -> None:
+    server = MockServer()
+    with pytest.raises(RuntimeError):
+        server.backend  # noqa: B018
+    with server:
+        url = server.url
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{url}/_mock/health", timeout=2)
+    # The backend stays readable after the stop, for post-mortem assertions.
+    assert server.backend.export_state()["tenants"] == {}
