@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from mockserver.domain.types import Micros
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)  # isoformat() without an offset, for formatting
 _ONE_MICRO = timedelta(microseconds=1)
 
 
@@ -39,7 +40,7 @@ def format_timestamp(micros: Micros) -> str:
     which the fake never produces).
     """
     seconds, fraction = divmod(micros, 1_000_000)
-    text = (_EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S")
+    text = (_NAIVE_EPOCH + timedelta(seconds=seconds)).isoformat()
     if fraction == 0:
         return text + "Z"
     if fraction % 1000 == 0:
