@@ -1,0 +1,126 @@
+"""Run ``python -m mockserver`` as a real process and find the URL it prints."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Self
+
+__all__ = ["REPO_ROOT", "ServerProcess"]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+_BANNER = "mockserver listening on "
+
+
+class ServerProcess:
+    """``with ServerProcess("--clock", "manual") as server: server.url``.
+
+    The server gets ``--port 0`` (a free port) unless ``args`` name a port; its stderr
+    goes to a temporary file, shown by :meth:`output` when a test needs it.
+    """
+
+    def __init__(self, *args: str, start_timeout: float = 20.0) -> None:
+        self.args = args if "--port" in args else ("--port", "0", *args)
+        self.start_timeout = start_timeout
+        self.url = ""
+        self._process: subprocess.Popen[str] | None = None
+        self._stderr: IO[str] | None = None
+
+    @property
+    def process(self) -> subprocess.Popen[str]:
+        if self._process is None:
+            raise RuntimeError("the server process is not running")
+        return self._process
+
+    def start(self) -> Self:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            part for part in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if part
+        )
+        env["PYTHONUNBUFFERED"] = "1"
+        self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "mockserver", *self.args],
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+            cwd=REPO_ROOT,
+            env=env,
+        )
+        self.url = self._read_url()
+        return self
+
+    def _read_url(self) -> str:
+        process = self.process
+        assert process.stdout is not None
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.kill()
+                raise RuntimeError(f"no URL printed in time; output:\n{self.output()}")
+            ready, _, _ = select.select([process.stdout], [], [], remaining)
+            if not ready:
+                continue
+            line = process.stdout.readline()
+            if not line:
+                code = process.wait()
+                raise RuntimeError(f"the server exited with {code}; output:\n{self.output()}")
+            if line.startswith(_BANNER):
+                return line[len(_BANNER) :].strip()
+
+    def output(self) -> str:
+        """Everything the server wrote to stderr so far."""
+        if self._stderr is None:
+            return ""
+        self._stderr.flush()
+        self._stderr.seek(0)
+        return self._stderr.read()
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+        """Send ``sig`` and wait; the exit code."""
+        process = self.process
+        if process.poll() is None:
+            process.send_signal(sig)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                raise
+        return process.returncode
+
+    def kill(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
+    def close(self) -> None:
+        self.kill()
+        if self._process is not None and self._process.stdout is not None:
+            self._process.stdout.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if self._process is not None and self._process.poll() is None:
+                self.stop()
+        finally:
+            self.close()
