@@ -7,8 +7,8 @@ the domain (synchronous and quick, so right on the event loop) and encodes the a
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from asyncio import sleep
 
 from mockserver.domain import Backend, Caller, DomainError
 from mockserver.domain.timestamps import to_micros
@@ -27,6 +27,7 @@ from mockserver.http.connect import (
 )
 from mockserver.http.journal import Journal, JournalEntry
 from mockserver.http.normalize import MessageNormalizer
+from mockserver.http.query import merge_query_pagination
 from mockserver.http.validation import RequestValidator
 from openapi.errors import HTTP_STATUS, Code
 from openapi.methods import SERVICE, RpcMethod
@@ -105,6 +106,7 @@ class RpcEndpoint:
         self.authenticator = authenticator
         self.journal = journal
         self.max_body_bytes = max_body_bytes
+        self.paginated = "pagination" in normalizer.fields
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = read_headers(scope)
@@ -125,10 +127,12 @@ class RpcEndpoint:
             body = await read_body(receive, self.max_body_bytes, headers.content_length)
             request = decoded = codec.decode(body, self.method)
             message = self.normalizer.normalize(decoded)
+            if self.paginated and scope.get("query_string"):
+                message = merge_query_pagination(message, scope["query_string"])
             self.validator.check(message)
             delay = self.backend.scenario.latency.get(self.method.name)
             if delay:
-                await asyncio.sleep(delay)
+                await sleep(delay)
             response = self.backend.call(caller, self.method.name, message)
             encoded = codec.encode(response, self.method)
         except ClientDisconnected:

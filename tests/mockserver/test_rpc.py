@@ -395,3 +395,62 @@ def test_rpc_calls_are_journaled_per_tenant(app: Starlette, client: AsgiClient) 
     # The request as the client sent it, not as normalized.
     assert entries[0]["request"] == {"pagination": {"page_size": 5}}
     assert entries[0]["time"] == "2026-01-01T00:00:00Z"
+
+
+# -- pagination in the query (older JSON SDKs) -------------------------------------------
+
+
+def test_rpc_query_token_fills_an_empty_body_token(client: AsgiClient) -> None:
+    for index in range(3):
+        client.ok("CreateTask", task_body(f"q{index}"))
+    first = client.ok("ListTasks", {"pagination": {"pageSize": 2}})
+    token = first["pagination"]["nextToken"]
+    # The body keeps its first pagination; the next page's token rides in the query.
+    response = client.request(
+        "POST", f"{SERVICE_PATH}/ListTasks?token={token}&pageSize=2", json={"pagination": {}}
+    )
+    assert response.status_code == 200, response.text
+    second = response.json()
+    assert len(second["tasks"]) == 1
+    assert {t["id"] for t in second["tasks"]}.isdisjoint({t["id"] for t in first["tasks"]})
+
+
+def test_rpc_query_page_size_does_not_override_the_body(client: AsgiClient) -> None:
+    for index in range(3):
+        client.ok("CreateTask", task_body(f"q{index}"))
+    path = f"{SERVICE_PATH}/ListTasks?pageSize=1"
+    assert len(client.request("POST", path, json={}).json()["tasks"]) == 1
+    body = {"pagination": {"pageSize": 3}}
+    assert len(client.request("POST", path, json=body).json()["tasks"]) == 3
+
+
+def test_rpc_query_page_size_is_validated(client: AsgiClient) -> None:
+    response = client.request("POST", f"{SERVICE_PATH}/ListTasks?pageSize=lots", json={})
+    assert _error(response, 400, "invalid_argument").startswith("pagination.pageSize:")
+    response = client.request("POST", f"{SERVICE_PATH}/ListTasks?token=garbage", json={})
+    _error(response, 400, "invalid_argument")
+
+
+def test_rpc_query_is_ignored_by_methods_without_pagination(client: AsgiClient) -> None:
+    task = client.ok("CreateTask", task_body())["task"]
+    response = client.request("POST", f"{SERVICE_PATH}/GetTask?token=x", json={"id": task["id"]})
+    assert response.status_code == 200
+
+
+# -- scenario latency ------------------------------------------------------------------
+
+
+def test_rpc_scenario_latency_delays_the_answer(
+    app: Starlette, client: AsgiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr("mockserver.http.rpc.sleep", fake_sleep)
+    response = client.request("PUT", "/_mock/scenario", content=b"latency: {ListTasks: 0.25}")
+    assert response.status_code == 200, response.text
+    client.ok("ListTasks", {})
+    client.ok("ListTaskExecutions", {})
+    assert slept == [0.25]
