@@ -7,7 +7,7 @@ from dataclasses import dataclass
 __all__ = ["DEFAULT_MAX_EXAMPLES", "SUITES", "SuiteConfig"]
 
 SUITES: tuple[str, ...] = ("positive", "negative", "auth", "stateful", "lifecycle")
-DEFAULT_MAX_EXAMPLES = 30
+DEFAULT_MAX_EXAMPLES = 100
 
 
 @dataclass(frozen=True)

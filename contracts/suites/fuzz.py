@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis.internal import lambda_sources
 from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 
@@ -140,6 +142,28 @@ def _valid_on_the_wire(ctx: RunContext, operation: str, body: object) -> bool:
     return ctx.document.accepts_on_the_wire(operation, body)
 
 
+_PARSE_LOCK = threading.Lock()
+
+
+def _serialize_lambda_descriptions() -> None:
+    """Let only one thread at a time describe a lambda (Hypothesis parses its source).
+
+    On CPython 3.11 concurrent ``ast.parse`` calls can fail with "AST constructor recursion
+    depth mismatch"; Hypothesis describes lambdas when it validates recursive strategies,
+    which schemathesis builds. Wrapping that one private helper keeps workers independent.
+    """
+    describe = getattr(lambda_sources, "_lambda_description", None)
+    if describe is None or getattr(describe, "_contracts_locked", False):
+        return
+
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _PARSE_LOCK:
+            return describe(*args, **kwargs)
+
+    locked._contracts_locked = True  # type: ignore[attr-defined]
+    lambda_sources._lambda_description = locked
+
+
 def _run(
     ctx: RunContext,
     suite: str,
@@ -154,6 +178,8 @@ def _run(
         _fuzz_operation(ctx, suite, operation, mode, max_examples, checks, authenticated)
         ctx.progress(f"  {suite:<9} {operation:<20} done")
 
+    if ctx.config.workers > 1:
+        _serialize_lambda_descriptions()
     with ThreadPoolExecutor(max_workers=ctx.config.workers) as pool:
         for future in [pool.submit(one, operation) for operation in operations]:
             future.result()
