@@ -136,9 +136,9 @@ def _lenient_invalid_argument(exchange: Exchange) -> bool:
         return True  # a token the server never issued
     flt = body.get("filter")
     phases = flt.get("phases") if isinstance(flt, dict) else None
+    # Enum numbers the schema admits, but which may name no phase (or the unspecified one).
     return isinstance(phases, list) and any(
-        (isinstance(item, int | str) and str(item) in {"0", "TASK_EXECUTION_PHASE_UNSPECIFIED"})
-        or isinstance(item, int)
+        isinstance(item, int | float) or item == "TASK_EXECUTION_PHASE_UNSPECIFIED"
         for item in phases
     )
 

@@ -84,6 +84,7 @@ class Document:
         self.property_names = frozenset(properties)
         self.snake_aliases = frozenset(_snake(name) for name in properties if _snake(name) != name)
         self._relaxed_components = _relax(self.raw.get("components", {}))
+        self.open_enums = _open_enums(self.raw)
 
     # -- what an operation documents ---------------------------------------------------------
 
@@ -150,6 +151,7 @@ class Document:
 
     def accepts_on_the_wire(self, operation: str, body: object) -> bool:
         """Whether a lenient proto3 JSON parser would take ``body`` as a valid request."""
+        body = _drop_unknown_enum_names(body, self.open_enums)
         return bool(self._validator("request", operation).is_valid(body))
 
     def strip_aliases(self, body: object) -> object:
@@ -178,6 +180,47 @@ class Document:
         )
         schema.config.generation.update(modes=[mode])
         return schema
+
+
+def _open_enums(raw: dict[str, Any]) -> dict[str, tuple[frozenset[str], bool]]:
+    """Request properties (or their items: True) typed ``anyOf: [<enum>, string, integer]``."""
+    schemas = raw.get("components", {}).get("schemas", {})
+    found: dict[str, tuple[frozenset[str], bool]] = {}
+    for node in _walk(raw.get("components", {})):
+        for name, prop in _props_items(node):
+            for candidate, repeated in ((prop, False), (prop.get("items"), True)):
+                if not isinstance(candidate, dict):
+                    continue
+                for branch in candidate.get("anyOf", []):
+                    ref = branch.get("$ref", "") if isinstance(branch, dict) else ""
+                    target = schemas.get(ref.rsplit("/", 1)[-1], {}) if ref else {}
+                    if isinstance(target.get("enum"), list):
+                        found[name] = (frozenset(str(v) for v in target["enum"]), repeated)
+    return found
+
+
+def _props_items(node: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    properties = node.get("properties")
+    if not isinstance(properties, dict):
+        return []
+    return [(str(k), v) for k, v in properties.items() if isinstance(v, dict)]
+
+
+def _drop_unknown_enum_names(body: object, enums: dict[str, tuple[frozenset[str], bool]]) -> object:
+    """What a Connect JSON codec keeps: unknown enum names are dropped, from lists too."""
+    if isinstance(body, list):
+        return [_drop_unknown_enum_names(item, enums) for item in body]
+    if not isinstance(body, dict):
+        return body
+    kept: dict[str, object] = {}
+    for key, value in body.items():
+        names, repeated = enums.get(key, (None, False))
+        if names is not None and not repeated and isinstance(value, str) and value not in names:
+            continue
+        if names is not None and repeated and isinstance(value, list):
+            value = [v for v in value if not (isinstance(v, str) and v not in names)]
+        kept[key] = _drop_unknown_enum_names(value, enums)
+    return kept
 
 
 def _props(node: dict[str, Any]) -> list[str]:

@@ -23,6 +23,15 @@ def test_document_wire_leniency_of_negative_cases() -> None:
     )
 
 
+def test_document_unknown_enum_names_are_dropped_before_counting() -> None:
+    doc = load_document()
+    assert doc.accepts_on_the_wire("ListTaskExecutions", {"filter": {"phases": ["x"] * 30}})
+    phases = ["TASK_EXECUTION_PHASE_FAILED"] * 30
+    assert not doc.accepts_on_the_wire("ListTaskExecutions", {"filter": {"phases": phases}})
+    # A scalar where a list belongs is a type error, not an unknown name.
+    assert not doc.accepts_on_the_wire("ListTaskExecutions", {"filter": {"phases": "x"}})
+
+
 def test_document_strips_snake_case_aliases_of_known_fields() -> None:
     doc = load_document()
     stripped = doc.strip_aliases(
