@@ -1,8 +1,9 @@
 """Message codecs, chosen by the request's ``Content-Type``.
 
-A codec turns a request body into a proto3-JSON dict and a response dict into a body. The
-JSON codec is the only one so far; another one (``application/proto``) registers itself
-in :data:`CODECS` and :func:`select_codec` finds it with no other change.
+A codec turns a request body into a proto3-JSON dict and a response dict into a body:
+:class:`JsonCodec` (``application/json``) and
+:class:`~mockserver.http.protobuf.ProtoCodec` (``application/proto``). Both hand the same
+dict to the same normalizer, validator and domain, so they differ in bytes only.
 """
 
 from __future__ import annotations
@@ -14,10 +15,19 @@ from typing import Any, Protocol
 
 from mockserver.domain import JsonObject
 from mockserver.http.connect import ConnectError
+from mockserver.http.protobuf import ProtoCodec
 from openapi.errors import Code
 from openapi.methods import RpcMethod
 
-__all__ = ["CODECS", "Codec", "JsonCodec", "loads", "media_type", "select_codec"]
+__all__ = [
+    "CODECS",
+    "CODECS_BY_NAME",
+    "Codec",
+    "JsonCodec",
+    "loads",
+    "media_type",
+    "select_codec",
+]
 
 
 class Codec(Protocol):
@@ -107,8 +117,14 @@ def _json_kind(value: object) -> str:
     return "an array"
 
 
-CODECS: dict[str, Codec] = {JsonCodec.content_type: JsonCodec()}
+_JSON = JsonCodec()
+_PROTO = ProtoCodec()
+
+CODECS: dict[str, Codec] = {_JSON.content_type: _JSON, _PROTO.content_type: _PROTO}
 """Every codec the server speaks, by media type."""
+
+CODECS_BY_NAME: dict[str, Codec] = {"json": _JSON, "proto": _PROTO}
+"""The same codecs by their Connect name (a GET request's ``encoding=``)."""
 
 
 def media_type(content_type: str) -> str:

@@ -104,16 +104,15 @@ def error_response(error: ConnectError) -> Response:
     return response
 
 
-async def send_json(send: Send, body: bytes, content_type: bytes = b"application/json") -> None:
-    """Send a 200 response whose body is already encoded."""
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+async def send_json(
+    send: Send,
+    body: bytes,
+    content_type: bytes = b"application/json",
+    extra_headers: RawHeaders | None = None,
+) -> None:
+    """Send a 200 response whose body is already encoded (in any codec, despite the name)."""
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    if extra_headers:
+        headers.extend(extra_headers)
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -3,18 +3,32 @@
 Everything a request needs (codec table, normalizer, validator) is built before the first
 request; per request the endpoint reads the body, decodes, normalizes, validates, calls
 the domain (synchronous and quick, so right on the event loop) and encodes the answer.
+
+The Connect unary protocol in full: POST with ``application/json`` or ``application/proto``,
+GET for methods without side effects, gzip both ways, ``Connect-Protocol-Version`` and
+``Connect-Timeout-Ms``. Whatever the codec, the decoded message is the same proto3-JSON
+dict, so validation and the domain never know which one a client spoke.
 """
 
 from __future__ import annotations
 
 import logging
 from asyncio import sleep
+from typing import Final
 
 from mockserver.domain import Backend, Caller, DomainError, JsonObject
 from mockserver.domain.timestamps import to_micros
 from mockserver.http.auth import Authenticator
 from mockserver.http.body import ClientDisconnected, read_body
-from mockserver.http.codecs import Codec, select_codec
+from mockserver.http.codecs import CODECS_BY_NAME, Codec, select_codec
+from mockserver.http.compression import (
+    GZIP,
+    GZIP_MIN_BYTES,
+    accepts_gzip,
+    gunzip,
+    gzip_body,
+    request_compression,
+)
 from mockserver.http.connect import (
     ACCEPT_POST,
     ConnectError,
@@ -25,6 +39,7 @@ from mockserver.http.connect import (
     send_error,
     send_json,
 )
+from mockserver.http.connect_get import GetQuery, parse_get_query
 from mockserver.http.journal import Journal, JournalEntry
 from mockserver.http.normalize import MessageNormalizer
 from mockserver.http.query import merge_query_pagination
@@ -37,6 +52,7 @@ __all__ = [
     "RpcEndpoint",
     "UnknownMethodEndpoint",
     "negotiate",
+    "parse_timeout",
     "read_headers",
     "read_message",
 ]
@@ -45,14 +61,36 @@ logger = logging.getLogger("mockserver")
 
 
 class RequestHeaders:
-    """The few request headers the endpoint looks at, read in one pass."""
+    """The few request headers the endpoint looks at, read in one pass.
 
-    __slots__ = ("authorization", "content_length", "content_type")
+    :func:`negotiate` fills in what it derives from them: the request's compression
+    (``None``: identity), its deadline in seconds, and a Connect GET's query.
+    """
+
+    __slots__ = (
+        "accept_encoding",
+        "authorization",
+        "compression",
+        "content_encoding",
+        "content_length",
+        "content_type",
+        "get_query",
+        "protocol_version",
+        "timeout",
+        "timeout_ms",
+    )
 
     def __init__(self) -> None:
         self.content_type: str | None = None
         self.authorization: str | None = None
         self.content_length: int | None = None
+        self.content_encoding: str | None = None
+        self.accept_encoding: str | None = None
+        self.protocol_version: str | None = None
+        self.timeout_ms: str | None = None
+        self.compression: str | None = None
+        self.timeout: float | None = None
+        self.get_query: GetQuery | None = None
 
 
 def read_headers(scope: Scope) -> RequestHeaders:
@@ -68,46 +106,111 @@ def read_headers(scope: Scope) -> RequestHeaders:
                 headers.content_length = int(value)
             except ValueError:
                 headers.content_length = None
+        elif name == b"accept-encoding":
+            headers.accept_encoding = value.decode("latin-1")
+        elif name == b"connect-protocol-version":
+            headers.protocol_version = value.decode("latin-1")
+        elif name == b"content-encoding":
+            headers.content_encoding = value.decode("latin-1")
+        elif name == b"connect-timeout-ms":
+            headers.timeout_ms = value.decode("latin-1")
     return headers
 
 
-def _method_not_allowed(method: str) -> ConnectError:
+_ALLOW_POST: Final = "POST"
+_ALLOW_GET_POST: Final = "GET, POST"
+
+
+def _method_not_allowed(http_method: str, allow: str) -> ConnectError:
     return ConnectError(
         Code.unimplemented,
-        f"HTTP method {method} is not allowed; Connect unary calls use POST",
+        f"HTTP method {http_method} is not allowed; this method takes {allow}",
         http_status=405,
-        headers=[("Allow", "POST")],
+        headers=[("Allow", allow)],
     )
 
 
-def negotiate(scope: Scope, headers: RequestHeaders) -> Codec:
-    """The codec of a request, or the Connect answer to an HTTP method or content type
-    the endpoint does not take (405 with ``Allow``, 415 with ``Accept-Post``).
+def _unsupported_media_type(what: str) -> ConnectError:
+    return ConnectError(
+        Code.unimplemented,
+        f"unsupported {what}; use application/json or application/proto",
+        http_status=415,
+        headers=[("Accept-Post", ACCEPT_POST)],
+    )
 
-    Extension point: Connect GET (the codec named by ``?encoding=``) goes here.
+
+def parse_timeout(value: str) -> float:
+    """A ``Connect-Timeout-Ms`` value in seconds: 1 to 10 ASCII digits, greater than 0.
+
+    ``ConnectError(invalid_argument)`` for anything else.
     """
-    if scope["method"] != "POST":
-        raise _method_not_allowed(scope["method"])
-    codec = select_codec(headers.content_type)
-    if codec is None:
+    if not (0 < len(value) <= 10 and value.isascii() and value.isdigit()) or int(value) == 0:
         raise ConnectError(
-            Code.unimplemented,
-            f"unsupported content type {headers.content_type!r}; use application/json",
-            http_status=415,
-            headers=[("Accept-Post", ACCEPT_POST)],
+            Code.invalid_argument,
+            f"Connect-Timeout-Ms must be a positive integer of at most 10 digits, got {value!r}",
         )
+    return int(value) / 1000
+
+
+def negotiate(scope: Scope, headers: RequestHeaders, method: RpcMethod) -> Codec:
+    """The codec of a request, or the Connect answer to a request the endpoint does not
+    take: 405 with ``Allow`` for the wrong HTTP method, 400 for a bad protocol version,
+    timeout or GET query, 415 with ``Accept-Post`` for an unknown codec, 501 with
+    ``Accept-Encoding`` for an unknown compression.
+
+    A POST's codec comes from ``Content-Type``, a GET's (methods without side effects
+    only) from ``?encoding=``.
+    """
+    http_method = scope["method"]
+    get_query: GetQuery | None = None
+    if http_method != "POST":
+        if http_method != "GET" or method.has_side_effects:
+            allow = _ALLOW_POST if method.has_side_effects else _ALLOW_GET_POST
+            raise _method_not_allowed(http_method, allow)
+        get_query = parse_get_query(scope.get("query_string", b""))
+    if headers.protocol_version is not None and headers.protocol_version != "1":
+        raise ConnectError(
+            Code.invalid_argument,
+            f"Connect-Protocol-Version must be 1, got {headers.protocol_version!r}",
+        )
+    if headers.timeout_ms is not None:
+        headers.timeout = parse_timeout(headers.timeout_ms)
+    if get_query is None:
+        codec = select_codec(headers.content_type)
+        if codec is None:
+            raise _unsupported_media_type(f"content type {headers.content_type!r}")
+        if headers.content_encoding is not None:
+            headers.compression = request_compression(headers.content_encoding)
+    else:
+        found = CODECS_BY_NAME.get(get_query.encoding)
+        if found is None:
+            raise _unsupported_media_type(f"encoding {get_query.encoding!r}")
+        codec = found
+        headers.compression = request_compression(get_query.compression)
+        headers.get_query = get_query
     return codec
 
 
 async def read_message(
     receive: Receive, headers: RequestHeaders, codec: Codec, method: RpcMethod, limit: int
 ) -> JsonObject:
-    """The request message, decoded; at most ``limit`` body bytes are read.
+    """The request message, decoded: from the body of a POST, from a GET's ``?message=``.
 
-    Extension point: ``Content-Encoding`` (decompress before decoding, and apply the
-    limit to the decompressed size too) and Connect GET's ``?message=``.
+    At most ``limit`` bytes are read, and a compressed message may decompress to at most
+    ``limit`` bytes too (``resource_exhausted`` beyond either).
     """
-    body = await read_body(receive, limit, headers.content_length)
+    get_query = headers.get_query
+    if get_query is None:
+        body = await read_body(receive, limit, headers.content_length)
+    else:
+        body = get_query.message
+        if len(body) > limit:
+            raise ConnectError(
+                Code.resource_exhausted,
+                f"request message is larger than the limit of {limit} bytes",
+            )
+    if headers.compression == GZIP:
+        body = gunzip(body, limit)
     return codec.decode(body, method)
 
 
@@ -144,7 +247,7 @@ class RpcEndpoint:
                 auth_error: ConnectError | None = None
             except ConnectError as error:
                 auth_error = error
-            codec = negotiate(scope, headers)
+            codec = negotiate(scope, headers, self.method)
             if auth_error is not None:
                 raise auth_error
             assert caller is not None
@@ -152,14 +255,22 @@ class RpcEndpoint:
                 receive, headers, codec, self.method, self.max_body_bytes
             )
             message = self.normalizer.normalize(decoded)
-            if self.paginated and scope.get("query_string"):
+            if self.paginated and headers.get_query is None and scope.get("query_string"):
                 message = merge_query_pagination(message, scope["query_string"])
             self.validator.check(message)
             delay = self.backend.scenario.latency.get(self.method.name)
             if delay:
-                await sleep(delay)
+                await self._wait(delay, headers.timeout)
             response = self.backend.call(caller, self.method.name, message)
             encoded = codec.encode(response, self.method)
+            extra_headers: list[tuple[bytes, bytes]] | None = None
+            if (
+                len(encoded) >= GZIP_MIN_BYTES
+                and headers.accept_encoding is not None
+                and accepts_gzip(headers.accept_encoding)
+            ):
+                encoded = gzip_body(encoded)
+                extra_headers = [(b"content-encoding", b"gzip"), (b"vary", b"Accept-Encoding")]
         except ClientDisconnected:
             return
         except ConnectError as error:
@@ -175,7 +286,19 @@ class RpcEndpoint:
             await self._fail(send, caller, request, internal)
             return
         self._record(caller, request, "ok", 200)
-        await send_json(send, encoded, codec.content_type.encode())
+        await send_json(send, encoded, codec.content_type.encode(), extra_headers)
+
+    async def _wait(self, delay: float, timeout: float | None) -> None:
+        """The scenario's latency; ``deadline_exceeded`` as soon as the client's deadline
+        passes, if that comes first (the domain is never called then)."""
+        if timeout is not None and delay > timeout:
+            await sleep(timeout)
+            raise ConnectError(
+                Code.deadline_exceeded,
+                f"{self.method.name} did not finish within the client's deadline"
+                f" of {round(timeout * 1000)} ms",
+            )
+        await sleep(delay)
 
     async def _fail(
         self, send: Send, caller: Caller | None, request: object, error: ConnectError

@@ -156,9 +156,16 @@ def test_rpc_missing_content_type_is_415(client: AsgiClient) -> None:
 
 @pytest.mark.parametrize("verb", ["GET", "PUT", "DELETE", "PATCH"])
 def test_rpc_other_http_methods_are_405_with_allow(client: AsgiClient, verb: str) -> None:
-    response = client.request(verb, f"{SERVICE_PATH}/GetTask")
+    response = client.request(verb, f"{SERVICE_PATH}/CreateTask")
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
+
+
+@pytest.mark.parametrize("verb", ["PUT", "DELETE", "PATCH"])
+def test_rpc_methods_without_side_effects_allow_get_too(client: AsgiClient, verb: str) -> None:
+    response = client.request(verb, f"{SERVICE_PATH}/GetTask")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
 
 
 def test_rpc_unknown_method_under_the_service_is_404_unimplemented(client: AsgiClient) -> None:

@@ -1,0 +1,114 @@
+"""Connect message compression: ``gzip`` and ``identity``, nothing else.
+
+Requests say how their body is compressed (``Content-Encoding``, or a Connect GET's
+``compression=``); a response is gzipped when the client accepts it and the body is large
+enough for compression to pay off.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import zlib
+
+from mockserver.http.connect import ConnectError
+from openapi.errors import Code
+
+__all__ = [
+    "ACCEPT_ENCODING",
+    "GZIP",
+    "GZIP_MIN_BYTES",
+    "accepts_gzip",
+    "gunzip",
+    "gzip_body",
+    "request_compression",
+]
+
+GZIP = "gzip"
+# What the server can decompress; sent with a 501 so the client knows what to use.
+ACCEPT_ENCODING = "gzip, identity"
+# Below this, gzip's header and CPU time cost more than the bytes it saves.
+GZIP_MIN_BYTES = 1024
+
+
+def request_compression(name: str) -> str | None:
+    """``"gzip"`` or ``None`` (identity) for a request's compression name.
+
+    ``ConnectError(unimplemented)`` (501, with ``Accept-Encoding``) for any other name.
+    """
+    normalized = name.strip().lower()
+    if normalized == GZIP:
+        return GZIP
+    if normalized in ("identity", ""):
+        return None
+    raise ConnectError(
+        Code.unimplemented,
+        f"unsupported compression {name!r}; supported: {ACCEPT_ENCODING}",
+        headers=[("Accept-Encoding", ACCEPT_ENCODING)],
+    )
+
+
+def gunzip(data: bytes, limit: int) -> bytes:
+    """``data`` decompressed (one or more gzip members), never more than ``limit`` bytes.
+
+    ``ConnectError(resource_exhausted)`` when the result would exceed ``limit``;
+    ``ConnectError(invalid_argument)`` for corrupt or truncated data.
+    """
+    parts: list[bytes] = []
+    size = 0
+    while data:
+        decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        pending = data
+        while True:
+            try:
+                chunk = decompressor.decompress(pending, limit - size + 1)
+            except zlib.error as error:
+                raise _corrupt(str(error)) from None
+            size += len(chunk)
+            if size > limit:
+                raise ConnectError(
+                    Code.resource_exhausted,
+                    f"decompressed request body is larger than the limit of {limit} bytes",
+                )
+            parts.append(chunk)
+            pending = decompressor.unconsumed_tail
+            if decompressor.eof or not (pending or chunk):
+                break
+        if not decompressor.eof:
+            raise _corrupt("the gzip stream is truncated")
+        data = decompressor.unused_data
+    return b"".join(parts)
+
+
+def _corrupt(reason: str) -> ConnectError:
+    return ConnectError(Code.invalid_argument, f"request body is not valid gzip: {reason}")
+
+
+@functools.lru_cache(maxsize=64)
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an ``Accept-Encoding`` value allows gzip (``gzip`` or ``*``, ``q`` > 0)."""
+    wildcard: bool | None = None
+    for item in accept_encoding.split(","):
+        name, _, params = item.partition(";")
+        name = name.strip().lower()
+        if name == GZIP:
+            return _quality(params) > 0
+        if name == "*":
+            wildcard = _quality(params) > 0
+    return bool(wildcard)
+
+
+def _quality(params: str) -> float:
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def gzip_body(body: bytes) -> bytes:
+    """``body`` gzipped (``mtime`` 0, so equal bodies give equal bytes)."""
+    return gzip.compress(body, compresslevel=6, mtime=0)

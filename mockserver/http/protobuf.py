@@ -1,0 +1,78 @@
+"""The binary codec (``application/proto``), built on the official message descriptors.
+
+The descriptors come from the official SDK (``gitpod-sdk``, module
+``gitpod.v1.environment_automation_pb2``), a runtime dependency already: they are the
+wire truth, so field numbers and types can never drift from what real clients send.
+Each model names its protobuf message in ``__proto_name__``; the message classes are
+looked up by that name once, when the codec is built.
+
+A binary request becomes the proto3-JSON dict a JSON client would have sent (defaults
+omitted, 64-bit integers as strings, enums by name), so both codecs share every later step:
+normalization, validation and the domain. A response goes the other way, from the
+domain's JSON dict to bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf import descriptor_pool, json_format, message_factory
+from google.protobuf.message import DecodeError
+
+from mockserver.domain import JsonObject
+from mockserver.http.connect import ConnectError
+from openapi.errors import Code
+from openapi.methods import METHODS, RpcMethod
+from openapi.models import Message
+
+__all__ = ["PROTO_CONTENT_TYPE", "ProtoCodec", "message_class"]
+
+PROTO_CONTENT_TYPE = "application/proto"
+
+
+def _load_descriptors() -> None:
+    # Importing the module registers its messages (and their imports) in the default pool.
+    from gitpod.v1 import environment_automation_pb2
+
+    del environment_automation_pb2
+
+
+def message_class(model: type[Message]) -> Any:
+    """The official generated message class for ``model`` (by its ``__proto_name__``)."""
+    _load_descriptors()
+    if not model.__proto_name__:
+        raise LookupError(f"{model.__name__} names no protobuf message")
+    descriptor = descriptor_pool.Default().FindMessageTypeByName(model.__proto_name__)
+    return message_factory.GetMessageClass(descriptor)
+
+
+class ProtoCodec:
+    """Binary protobuf for the request and response messages of every method."""
+
+    content_type = PROTO_CONTENT_TYPE
+
+    def __init__(self, methods: tuple[RpcMethod, ...] = METHODS) -> None:
+        # method name -> (request class, response class): one dict lookup per call.
+        self._classes: dict[str, tuple[Any, Any]] = {
+            method.name: (message_class(method.request), message_class(method.response))
+            for method in methods
+        }
+
+    def decode(self, body: bytes, method: RpcMethod) -> JsonObject:
+        request_class = self._classes[method.name][0]
+        try:
+            message = request_class.FromString(body)
+        except DecodeError as error:
+            raise ConnectError(
+                Code.invalid_argument,
+                f"request body is not a valid {method.request.__proto_name__} message: {error}",
+            ) from None
+        # Proto3 JSON as a client would write it: JSON names, no defaults, int64 as strings.
+        decoded: JsonObject = json_format.MessageToDict(message, preserving_proto_field_name=False)
+        return decoded
+
+    def encode(self, message: JsonObject, method: RpcMethod) -> bytes:
+        response_class = self._classes[method.name][1]
+        parsed = json_format.ParseDict(message, response_class(), ignore_unknown_fields=True)
+        body: bytes = parsed.SerializeToString()
+        return body
