@@ -65,8 +65,10 @@ def _check_response(method: str, response: JsonObject) -> None:
 
 # -- (a) responses --------------------------------------------------------------------------
 
-_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=20)
-_NAME = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=20)
+# Protobuf strings are UTF-8: no lone surrogates.
+_CHARACTERS = st.characters(exclude_categories=["Cs"])
+_TEXT = st.text(_CHARACTERS, max_size=20)
+_NAME = st.text(_CHARACTERS, min_size=1, max_size=20)
 _REFERENCE = st.from_regex(r"\A(flaky|job)[a-zA-Z0-9_-]{0,10}\Z")
 _UUID = st.uuids().map(str)
 _TRIGGER = st.sampled_from(
