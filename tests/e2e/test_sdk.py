@@ -1,10 +1,16 @@
-"""The official SDK's generated Connect client (JSON codec) against a real server."""
+"""The official SDK against a real server, in both of its codecs.
+
+``binary``: the client ``ona_sdk.create_client`` builds, exactly as users run it (binary
+protobuf). ``json``: the generated client with the JSON codec and the Connect runtime's
+defaults (gzip-compressed requests). Every test runs with both.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import httpx
+import ona_sdk
 import pytest
 from connectrpc.code import Code
 from connectrpc.compat import google_protobuf_json_codec
@@ -26,12 +32,20 @@ def headers(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.fixture
-def sdk(server: ServerProcess) -> Iterator[EnvironmentAutomationServiceClientSync]:
-    # Request compression is left to the server's gzip support; this test is about JSON.
-    client = EnvironmentAutomationServiceClientSync(
-        server.url, codec=google_protobuf_json_codec(), send_compression=None
-    )
+def _client(kind: str, url: str, token: str) -> EnvironmentAutomationServiceClientSync:
+    if kind == "binary":
+        sdk: EnvironmentAutomationServiceClientSync = ona_sdk.create_client(
+            api_key=token, base_url=url
+        ).services.environment_automation
+        return sdk
+    return EnvironmentAutomationServiceClientSync(url, codec=google_protobuf_json_codec())
+
+
+@pytest.fixture(params=["binary", "json"])
+def sdk(
+    request: pytest.FixtureRequest, server: ServerProcess, token: str
+) -> Iterator[EnvironmentAutomationServiceClientSync]:
+    client = _client(request.param, server.url, token)
     yield client
     client.close()
 
@@ -186,6 +200,64 @@ def test_sdk_errors_carry_connect_codes(
         sdk.get_task(pb.GetTaskRequest(id="not-a-uuid"), headers=headers)
     assert invalid.value.code == Code.INVALID_ARGUMENT
     assert "not a UUID" in invalid.value.message
-    with pytest.raises(ConnectError) as anonymous:
-        sdk.list_tasks(pb.ListTasksRequest())
-    assert anonymous.value.code == Code.UNAUTHENTICATED
+    with pytest.raises(ConnectError) as empty:
+        sdk.create_task(pb.CreateTaskRequest(), headers=headers)
+    assert empty.value.code == Code.INVALID_ARGUMENT
+    _create(sdk, headers, "twice")
+    with pytest.raises(ConnectError) as duplicate:
+        _create(sdk, headers, "twice")
+    assert duplicate.value.code == Code.ALREADY_EXISTS
+    with pytest.raises(ConnectError) as precondition:
+        _create(sdk, headers, "orphan", depends_on=(MISSING,))
+    assert precondition.value.code == Code.FAILED_PRECONDITION
+
+
+def test_sdk_connect_get_for_methods_without_side_effects(
+    sdk: EnvironmentAutomationServiceClientSync, headers: dict[str, str]
+) -> None:
+    task = _create(sdk, headers, "fetched")
+    got = sdk.get_task(pb.GetTaskRequest(id=task.id), headers=headers, use_get=True).task
+    assert got == task
+    listed = sdk.list_tasks(
+        pb.ListTasksRequest(filter=pb.ListTasksRequest.Filter(task_ids=[task.id])),
+        headers=headers,
+        use_get=True,
+    )
+    assert [item.id for item in listed.tasks] == [task.id]
+    with pytest.raises(ConnectError) as missing:
+        sdk.get_task_execution(
+            pb.GetTaskExecutionRequest(id=MISSING), headers=headers, use_get=True
+        )
+    assert missing.value.code == Code.NOT_FOUND
+
+
+def test_sdk_large_pages_arrive_gzipped(
+    sdk: EnvironmentAutomationServiceClientSync, headers: dict[str, str]
+) -> None:
+    created = {_create(sdk, headers, f"bulk-{index}").id for index in range(30)}
+    listed = sdk.list_tasks(
+        pb.ListTasksRequest(pagination=pagination_pb2.PaginationRequest(page_size=100)),
+        headers=headers,
+    )
+    assert {item.id for item in listed.tasks} == created
+
+
+# -- a server with an allow-list of tokens ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def guarded_server() -> Iterator[ServerProcess]:
+    with ServerProcess("--token", "good", "--log-level", "warning") as process:
+        yield process
+
+
+@pytest.mark.parametrize("kind", ["binary", "json"])
+def test_sdk_unknown_token_is_unauthenticated(guarded_server: ServerProcess, kind: str) -> None:
+    client = _client(kind, guarded_server.url, "bad")
+    with pytest.raises(ConnectError) as rejected:
+        client.list_tasks(pb.ListTasksRequest(), headers={"Authorization": "Bearer bad"})
+    assert rejected.value.code == Code.UNAUTHENTICATED
+    good = _client(kind, guarded_server.url, "good")
+    assert good.list_tasks(pb.ListTasksRequest(), headers={"Authorization": "Bearer good"})
+    client.close()
+    good.close()
