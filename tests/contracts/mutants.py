@@ -89,10 +89,11 @@ class Rewrite:
         if exchange.request is not request:
             raw = json.dumps(exchange.request).encode()
         scope = dict(scope)
+        # No accept-encoding: the mutant edits the response as JSON, so it must not be gzipped.
         scope["headers"] = [
             (k.encode("latin-1"), v.encode("latin-1"))
             for k, v in exchange.headers.items()
-            if k != "content-length"
+            if k not in ("content-length", "accept-encoding")
         ] + [(b"content-length", str(len(raw)).encode())]
         sent = False
 
