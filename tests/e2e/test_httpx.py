@@ -184,8 +184,15 @@ def test_e2e_protocol_errors_over_a_socket(server: ServerProcess, token: str) ->
         )
         assert wrong_type.status_code == 415
         assert wrong_type.headers["accept-post"] == "application/json, application/proto"
-        wrong_method = raw.get(f"{SERVICE}/ListTasks")
+        wrong_method = raw.get(f"{SERVICE}/StartTask")
         assert (wrong_method.status_code, wrong_method.headers["allow"]) == (405, "POST")
+        not_get_or_post = raw.put(f"{SERVICE}/ListTasks")
+        assert not_get_or_post.status_code == 405
+        assert not_get_or_post.headers["allow"] == "GET, POST"
+        get = raw.get(f"{SERVICE}/ListTasks", params={"encoding": "json", "message": "{}"})
+        assert (get.status_code, get.json()) == (200, {"pagination": {}})
+        bad_get = raw.get(f"{SERVICE}/ListTasks", params={"message": "{}"})
+        assert (bad_get.status_code, bad_get.json()["code"]) == (400, "invalid_argument")
         unknown = raw.post(f"{SERVICE}/ListServices", json={})
         assert (unknown.status_code, unknown.json()["code"]) == (404, "unimplemented")
         document = raw.get("/openapi.yaml", headers={"Authorization": ""})
