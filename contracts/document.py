@@ -52,11 +52,6 @@ def _relax(node: object) -> object:
     if not isinstance(node, dict):
         return node
     relaxed = {key: _relax(value) for key, value in node.items()}
-    negated = relaxed.get("not")
-    if isinstance(negated, dict) and "required" in negated and "type" not in negated:
-        # The document's oneof rule `not: {required: [a, b]}` also rejects `null` (which
-        # means "absent"), since `required` holds vacuously for a non-object.
-        relaxed["not"] = {**negated, "type": "object"}
     types = relaxed.get("type")
     is_integer = types == "integer" or (isinstance(types, list) and "integer" in types)
     if is_integer:

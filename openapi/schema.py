@@ -275,6 +275,8 @@ class SchemaBuilder:
             for index, first in enumerate(names):
                 for second in names[index + 1 :]:
                     both_set = {
+                        # Without "type", a null message (absent) would match and be refused.
+                        "type": "object",
                         "required": [first, second],
                         "properties": {
                             first: {"not": {"type": "null"}},

@@ -47,7 +47,7 @@ def test_document_check_command_fails_on_drift(tmp_path: Any, monkeypatch: Any) 
     stale = tmp_path / "openapi.yaml"
     stale.write_text(openapi.document_text().replace("GetTask", "FetchTask", 1))
     monkeypatch.setattr(cli, "DOCUMENT_PATH", stale)
-    assert generator.DOCUMENT_PATH != stale
+    assert stale != generator.DOCUMENT_PATH
     assert cli.main(["--check"]) == 1
 
 
@@ -157,7 +157,10 @@ def test_request_schema_accepts_what_a_connect_server_accepts(
         ("ListTasksRequest", {"pagination": {"pageSize": 101}}),
         ("ListTasksRequest", {"pagination": {"pageSize": -1}}),
         ("ListTasksRequest", {"filter": {"references": [""]}}),
-        ("ListTasksRequest", {"filter": {"taskIds": ["d2c94c27-3b76-4a42-b88c-95a85e392c68"] * 26}}),
+        (
+            "ListTasksRequest",
+            {"filter": {"taskIds": ["d2c94c27-3b76-4a42-b88c-95a85e392c68"] * 26}},
+        ),
         (
             "UpdateTaskRequest",
             {
