@@ -72,7 +72,10 @@ class MessageNormalizer:
                 raise ConnectError(
                     Code.invalid_argument, f"{path}{name}: field given more than once"
                 )
-            if spec.repeated and isinstance(value, list):
+            if spec.repeated:
+                if not isinstance(value, list):
+                    out[name] = value  # the wrong type: left for the validator to report
+                    continue
                 items = [
                     self._value(spec, item, f"{path}{name}[{i}]") for i, item in enumerate(value)
                 ]

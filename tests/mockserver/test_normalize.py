@@ -90,3 +90,10 @@ def test_normalize_rejects_a_field_given_twice() -> None:
     normalizer = build_normalizer(models.CreateTaskRequest)
     with pytest.raises(ConnectError, match="environmentId: field given more than once"):
         normalizer.normalize({"environmentId": "a", "environment_id": "b"})
+
+
+def test_normalize_leaves_a_non_list_repeated_enum_for_the_validator() -> None:
+    """A bare string where a list of enums belongs is a type error, not an unknown name."""
+    normalizer = build_normalizer(models.ListTaskExecutionsRequest)
+    body = {"filter": {"phases": "abc"}}
+    assert normalizer.normalize(body) == body

@@ -221,6 +221,7 @@ def test_rpc_body_must_be_a_json_object(client: AsgiClient, body: object) -> Non
         ("ListTasks", {"pagination": {"pageSize": "ten"}}, "pagination.pageSize"),
         ("ListTasks", {"pagination": "first"}, "pagination"),
         ("ListTasks", {"filter": {"references": "build"}}, "filter.references"),
+        ("ListTaskExecutions", {"filter": {"phases": "abc"}}, "filter.phases"),
         ("CreateTask", task_body(dependsOn=[1]), "dependsOn[0]"),
         (
             "CreateTask",
