@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,12 @@ test_contracts = contract_tests(["auth", "lifecycle"])
 """
 
 
+def _plugin_args() -> list[str]:
+    """Load the plugin as users get it: by its entry point when installed, else by name."""
+    installed = any(ep.name == "ona_contracts" for ep in entry_points(group="pytest11"))
+    return [] if installed else ["-p", "contracts.pytest_plugin"]
+
+
 def _pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     root = Path(__file__).resolve().parents[2]
     return subprocess.run(
@@ -26,8 +33,7 @@ def _pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
             sys.executable,
             "-m",
             "pytest",
-            "-p",
-            "contracts.pytest_plugin",
+            *_plugin_args(),
             "-q",
             "-p",
             "no:cacheprovider",
