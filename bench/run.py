@@ -1,0 +1,995 @@
+"""Throughput and latency of the fake, next to a bare Starlette endpoint and Prism.
+
+Starts each server as a subprocess on a free port of 127.0.0.1, drives it with ``wrk``
+(or, without wrk, a built-in asyncio HTTP/1.1 keep-alive client) at a fixed number of
+connections for a fixed time, and prints requests/s, p50 and p99 per target and method,
+with the ratios fake/bare and fake/prism. The scenarios run in interleaved rounds (bare,
+fake, Prism, then again); the best round of each is reported, with the median beside it,
+since load from elsewhere on a shared machine only ever slows a run down. See ``bench/README.md``.
+
+    python bench/run.py             # 10 s per scenario, 3 rounds
+    python bench/run.py --quick     # 3 s per scenario, 1 round
+
+Exit status: 0 when every target that could be started was measured (a missing Prism or
+wrk is reported, not an error); 1 on a setup error (a server that does not start, a
+seeding or probe request that fails, a load run that breaks or sees error responses from
+the fake or the bare app); 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+DOCUMENT = ROOT / "openapi" / "openapi.yaml"
+PRISM_LOCAL = BENCH / ".prism" / "node_modules" / ".bin" / "prism"
+SERVICE = "/gitpod.v1.EnvironmentAutomationService"
+HOST = "127.0.0.1"
+
+ENVIRONMENT_ID = "07e03a28-65a5-4d98-b532-8ea67b188048"
+READ_TOKEN = "bench-read"  # tenant seeded with the tasks GetTask and ListTasks read
+WRITE_TOKEN = "bench-write"  # tenant CreateTask fills, so reads see a fixed store
+PRISM_TASK_ID = "d2c94c27-3b76-4a42-b88c-95a85e392c68"
+SEED_BODY_LIMIT = 64 * 1024 * 1024  # --max-body-bytes for the one big state import
+START_TIMEOUT = 60.0
+SERVER_CPU = 0
+CLIENT_CPU = 1
+
+
+class SetupError(Exception):
+    """The benchmark cannot produce figures: a server, a seed or a load run failed."""
+
+
+class StartError(SetupError):
+    """A server did not start (for Prism: a finding, such as a rejected document)."""
+
+
+# -- results ------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    target: str
+    method: str
+    requests: int
+    seconds: float
+    errors: int  # non-2xx/3xx responses plus socket errors and timeouts
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    """One method of one target: what to POST, with a unique reference if ``unique``."""
+
+    method: str
+    path: str
+    token: str | None
+    body: str
+    unique_reference: bool = False  # CreateTask: metadata.reference must be new each time
+
+    def body_for(self, prefix: str, counter: int) -> str:
+        if not self.unique_reference:
+            return self.body
+        return self.body.replace("@REF@", f"{prefix}-{counter}")
+
+
+def create_task_body() -> str:
+    return json.dumps(
+        {
+            "environmentId": ENVIRONMENT_ID,
+            "metadata": {"name": "bench task", "reference": "@REF@"},
+            "spec": {"command": "make build"},
+        },
+        separators=(",", ":"),
+    )
+
+
+def rpc_scenarios(get_id: str, token: str | None, write_token: str | None) -> list[Scenario]:
+    return [
+        Scenario("GetTask", f"{SERVICE}/GetTask", token, json.dumps({"id": get_id})),
+        Scenario(
+            "CreateTask",
+            f"{SERVICE}/CreateTask",
+            write_token,
+            create_task_body(),
+            unique_reference=True,
+        ),
+        Scenario(
+            "ListTasks",
+            f"{SERVICE}/ListTasks",
+            token,
+            json.dumps({"pagination": {"pageSize": 25}}),
+        ),
+    ]
+
+
+# -- small helpers ------------------------------------------------------------------------
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def pinned(command: list[str], cpu: int, pin: bool) -> list[str]:
+    if pin:
+        return ["taskset", "-c", str(cpu), *command]
+    return command
+
+
+def can_pin() -> bool:
+    """taskset exists and this process may use CPUs 0 and 1."""
+    if shutil.which("taskset") is None or not hasattr(os, "sched_getaffinity"):
+        return False
+    return {SERVER_CPU, CLIENT_CPU} <= os.sched_getaffinity(0)
+
+
+def http(
+    url: str,
+    *,
+    method: str = "POST",
+    body: bytes | None = None,
+    token: str | None = None,
+    timeout: float = 120.0,
+) -> tuple[int, bytes]:
+    """One request with urllib (setup and probes only, never load)."""
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=body, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return int(response.status), bytes(response.read())
+    except urllib.error.HTTPError as error:
+        return int(error.code), bytes(error.read())
+
+
+def post_json(url: str, data: Any, token: str | None) -> Any:
+    status, body = http(url, body=json.dumps(data).encode(), token=token)
+    if status != 200:
+        raise SetupError(f"POST {url}: HTTP {status}: {body[:300]!r}")
+    return json.loads(body)
+
+
+# -- servers ------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Server:
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+
+def _wait_for_line(process: subprocess.Popen[bytes], log_path: Path, pattern: str) -> str:
+    """The first match of ``pattern`` in the server's output, once it is printed."""
+    deadline = time.monotonic() + START_TIMEOUT
+    regex = re.compile(pattern)
+    while time.monotonic() < deadline:
+        text = log_path.read_text(encoding="utf-8", errors="replace")
+        match = regex.search(text)
+        if match:
+            return match.group(1)
+        if process.poll() is not None:
+            raise SetupError(f"exited with status {process.returncode}:\n{text[-2000:]}")
+        time.sleep(0.05)
+    raise SetupError(f"did not print {pattern!r} within {START_TIMEOUT:.0f} s")
+
+
+def _wait_for_port(process: subprocess.Popen[bytes], log_path: Path, port: int) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            text = log_path.read_text(encoding="utf-8", errors="replace")
+            raise SetupError(f"exited with status {process.returncode}:\n{text[-2000:]}")
+        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=1):
+            return
+        time.sleep(0.1)
+    raise SetupError(f"did not listen on port {port} within {START_TIMEOUT:.0f} s")
+
+
+def stop(server: Server) -> None:
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+
+@contextlib.contextmanager
+def started(
+    name: str,
+    command: list[str],
+    workdir: Path,
+    *,
+    url_pattern: str | None = None,
+    port: int | None = None,
+) -> Iterator[Server]:
+    """Run ``command`` until the block ends; its URL from its output or from ``port``."""
+    log_path = workdir / f"{name}.log"
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
+    with log_path.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+    server: Server | None = None
+    try:
+        try:
+            if url_pattern is not None:
+                url = _wait_for_line(process, log_path, url_pattern)
+            else:
+                assert port is not None
+                _wait_for_port(process, log_path, port)
+                url = f"http://{HOST}:{port}"
+        except SetupError as error:
+            raise StartError(f"{name}: {error}") from None
+        server = Server(name, url, process, log_path)
+        yield server
+    finally:
+        stop(server or Server(name, "", process, log_path))
+
+
+# -- seeding ------------------------------------------------------------------------------
+
+
+def seed_tasks(url: str, count: int) -> str:
+    """Give the read tenant ``count`` tasks through one ``PUT /_mock/state``; a task id.
+
+    One task is created over the API to learn the tenant's key and the creator the fake
+    records; the rest are copies of it with fresh ids and references, imported at once.
+    """
+    created = post_json(
+        f"{url}{SERVICE}/CreateTask",
+        json.loads(create_task_body().replace("@REF@", "seed-template")),
+        READ_TOKEN,
+    )
+    status, raw = http(f"{url}/_mock/state", method="GET", token=READ_TOKEN)
+    if status != 200:
+        raise SetupError(f"GET /_mock/state: HTTP {status}: {raw[:300]!r}")
+    export = json.loads(raw)
+    (tenant,) = export["tenants"]
+    template = created["task"]
+    tasks = []
+    for i in range(count):
+        task = json.loads(json.dumps(template))
+        task["id"] = str(uuid.UUID(int=i + 1, version=4))
+        task["metadata"]["reference"] = f"seed-{i:05d}"
+        task["metadata"]["name"] = f"Seeded task {i}"
+        tasks.append(task)
+    document = {
+        "version": export["version"],
+        "clock": export["clock"],
+        "tenants": {tenant: {"tasks": tasks, "executions": []}},
+    }
+    body = json.dumps(document, separators=(",", ":")).encode()
+    status, raw = http(f"{url}/_mock/state", method="PUT", body=body, token=READ_TOKEN)
+    if status != 200:
+        raise SetupError(f"PUT /_mock/state ({len(body)} bytes): HTTP {status}: {raw[:300]!r}")
+    page = post_json(f"{url}{SERVICE}/ListTasks", {"pagination": {"pageSize": 25}}, READ_TOKEN)
+    if len(page.get("tasks", [])) != 25 or not page.get("pagination", {}).get("nextToken"):
+        raise SetupError(f"seeding: the first ListTasks page is not a full page: {page!r:.300}")
+    got = post_json(f"{url}{SERVICE}/GetTask", {"id": tasks[count // 2]["id"]}, READ_TOKEN)
+    task_id: str = got["task"]["id"]
+    return task_id
+
+
+# -- load generators ----------------------------------------------------------------------
+
+WRK_SCRIPT = r"""
+local path = "@PATH@"
+local body = '@BODY@'
+local prefix = "@PREFIX@"
+local unique = @UNIQUE@
+local counter = 0
+local threads = {}
+local next_id = 0
+
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+@AUTH@
+
+function setup(thread)
+  next_id = next_id + 1
+  thread:set("tid", next_id)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  if not unique then
+    request_bytes = wrk.format("POST", path, nil, body)
+  end
+end
+
+function request()
+  if not unique then
+    return request_bytes
+  end
+  counter = counter + 1
+  local ref = prefix .. "-" .. tid .. "-" .. counter
+  return wrk.format("POST", path, nil, (body:gsub("@REF@", ref)))
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("BENCH-RESULT %d %d %d %d %d\n",
+    summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def wrk_script(scenario: Scenario, prefix: str) -> str:
+    auth = ""
+    if scenario.token is not None:
+        auth = f'wrk.headers["Authorization"] = "Bearer {scenario.token}"'
+    return (
+        WRK_SCRIPT.replace("@PATH@", scenario.path)
+        .replace("@BODY@", _lua_string(scenario.body))
+        .replace("@PREFIX@", prefix)
+        .replace("@UNIQUE@", "true" if scenario.unique_reference else "false")
+        .replace("@AUTH@", auth)
+    )
+
+
+def run_wrk(
+    url: str,
+    scenario: Scenario,
+    *,
+    connections: int,
+    seconds: float,
+    pin: bool,
+    workdir: Path,
+    target: str,
+) -> Result:
+    prefix = f"bench-{uuid.uuid4().hex[:12]}"
+    label = re.sub(r"[^A-Za-z0-9]+", "_", scenario.method)
+    script = workdir / f"{target}-{label}-{prefix}.lua"
+    script.write_text(wrk_script(scenario, prefix), encoding="utf-8")
+    command = pinned(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "--latency",
+            "-s",
+            str(script),
+            f"{url}{scenario.path}",
+        ],
+        CLIENT_CPU,
+        pin,
+    )
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    match = re.search(r"BENCH-RESULT (\d+) (\d+) (\d+) (\d+) (\d+)", completed.stdout)
+    if completed.returncode != 0 or match is None:
+        raise SetupError(
+            f"wrk against {target} {scenario.method} failed (status {completed.returncode}):\n"
+            f"{completed.stdout[-1500:]}{completed.stderr[-1500:]}"
+        )
+    requests, duration_us, errors, p50_us, p99_us = (int(g) for g in match.groups())
+    return Result(
+        target,
+        scenario.method,
+        requests,
+        duration_us / 1e6,
+        errors,
+        p50_us / 1000,
+        p99_us / 1000,
+    )
+
+
+def _request_bytes(host: str, port: int, scenario: Scenario, body: str) -> bytes:
+    data = body.encode()
+    lines = [
+        f"POST {scenario.path} HTTP/1.1",
+        f"Host: {host}:{port}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(data)}",
+    ]
+    if scenario.token is not None:
+        lines.append(f"Authorization: Bearer {scenario.token}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    """Read one HTTP/1.1 response (Content-Length or chunked); its status code."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status_line, _, header_block = head.partition(b"\r\n")
+    status = int(status_line.split(b" ", 2)[1])
+    length = 0
+    chunked = False
+    for line in header_block.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value.strip())
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    if chunked:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    elif length:
+        await reader.readexactly(length)
+    return status
+
+
+async def _python_load(
+    url: str, scenario: Scenario, connections: int, seconds: float
+) -> tuple[int, int, list[float], float]:
+    host_port = url.removeprefix("http://")
+    host, _, port_text = host_port.rpartition(":")
+    port = int(port_text)
+    prefix = f"bench-{uuid.uuid4().hex[:12]}"
+    counter = 0
+    static = _request_bytes(host, port, scenario, scenario.body)
+    latencies: list[float] = []
+    errors = 0
+    started_at = time.perf_counter()
+    deadline = started_at + seconds
+
+    async def worker() -> None:
+        nonlocal counter, errors
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while time.perf_counter() < deadline:
+                if scenario.unique_reference:
+                    counter += 1
+                    payload = _request_bytes(
+                        host, port, scenario, scenario.body_for(prefix, counter)
+                    )
+                else:
+                    payload = static
+                begin = time.perf_counter()
+                writer.write(payload)
+                status = await _read_response(reader)
+                latencies.append(time.perf_counter() - begin)
+                if not 200 <= status < 400:
+                    errors += 1
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return len(latencies), errors, latencies, time.perf_counter() - started_at
+
+
+def run_python_client(
+    url: str,
+    scenario: Scenario,
+    *,
+    connections: int,
+    seconds: float,
+    pin: bool,
+    target: str,
+) -> Result:
+    """The fallback load generator, pinned to the client CPU for the run."""
+    previous = os.sched_getaffinity(0) if pin else None
+    if pin:
+        os.sched_setaffinity(0, {CLIENT_CPU})
+    try:
+        count, errors, latencies, elapsed = asyncio.run(
+            _python_load(url, scenario, connections, seconds)
+        )
+    except (OSError, asyncio.IncompleteReadError, ValueError) as error:
+        raise SetupError(f"load against {target} {scenario.method} failed: {error}") from None
+    finally:
+        if previous is not None:
+            os.sched_setaffinity(0, previous)
+    if not latencies:
+        raise SetupError(f"load against {target} {scenario.method}: no response")
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    return Result(target, scenario.method, count, elapsed, errors, cuts[49] * 1000, cuts[98] * 1000)
+
+
+# -- the run ------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    seconds: float
+    warmup: float
+    connections: int
+    tasks: int
+    repeat: int
+    client: str  # "wrk" or "python"
+    pin: bool
+    workdir: Path
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """One scenario against one running server."""
+
+    target: str
+    url: str
+    scenario: Scenario
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """The runs of one job over the rounds.
+
+    Interference from other processes on a shared machine only ever slows a run down, so
+    the best round is the estimate of what the server can do; the median shows the spread.
+    Latencies are those of the best round.
+    """
+
+    target: str
+    method: str
+    runs: tuple[Result, ...]
+
+    @property
+    def best(self) -> Result:
+        return max(self.runs, key=lambda r: r.rps)
+
+    @property
+    def rps(self) -> float:
+        return self.best.rps
+
+    @property
+    def rps_median(self) -> float:
+        return statistics.median(r.rps for r in self.runs)
+
+    @property
+    def p50_ms(self) -> float:
+        return self.best.p50_ms
+
+    @property
+    def p99_ms(self) -> float:
+        return self.best.p99_ms
+
+    @property
+    def errors(self) -> int:
+        return sum(r.errors for r in self.runs)
+
+
+def load(settings: Settings, job: Job, seconds: float) -> Result:
+    if settings.client == "wrk":
+        return run_wrk(
+            job.url,
+            job.scenario,
+            connections=settings.connections,
+            seconds=seconds,
+            pin=settings.pin,
+            workdir=settings.workdir,
+            target=job.target,
+        )
+    return run_python_client(
+        job.url,
+        job.scenario,
+        connections=settings.connections,
+        seconds=seconds,
+        pin=settings.pin,
+        target=job.target,
+    )
+
+
+def probe(url: str, scenario: Scenario, target: str) -> None:
+    """One request before the load: it must succeed, or the figures mean nothing."""
+    body = scenario.body_for(f"probe-{uuid.uuid4().hex[:8]}", 0).encode()
+    status, raw = http(f"{url}{scenario.path}", body=body, token=scenario.token)
+    if status != 200:
+        raise SetupError(f"{target} {scenario.method}: probe got HTTP {status}: {raw[:500]!r}")
+
+
+def start_bare(stack: contextlib.ExitStack, settings: Settings) -> list[Job]:
+    log("bare: starting bench/bare_app.py")
+    command = pinned(
+        [sys.executable, str(BENCH / "bare_app.py"), "--host", HOST, "--port", "0"],
+        SERVER_CPU,
+        settings.pin,
+    )
+    server = stack.enter_context(
+        started("bare", command, settings.workdir, url_pattern=r"bare app listening on (\S+)")
+    )
+    scenario = Scenario("POST /bench", "/bench", None, json.dumps({"id": PRISM_TASK_ID}))
+    probe(server.url, scenario, "bare")
+    return [Job("bare", server.url, scenario)]
+
+
+def start_fake(stack: contextlib.ExitStack, settings: Settings) -> list[Job]:
+    log("fake: starting python -m mockserver")
+    command = pinned(
+        [
+            sys.executable,
+            "-m",
+            "mockserver",
+            "--host",
+            HOST,
+            "--port",
+            "0",
+            "--clock",
+            "manual",
+            "--max-body-bytes",
+            str(SEED_BODY_LIMIT),
+        ],
+        SERVER_CPU,
+        settings.pin,
+    )
+    server = stack.enter_context(
+        started("fake", command, settings.workdir, url_pattern=r"mockserver listening on (\S+)")
+    )
+    begin = time.perf_counter()
+    task_id = seed_tasks(server.url, settings.tasks)
+    log(f"fake: seeded {settings.tasks} tasks in {time.perf_counter() - begin:.1f} s")
+    jobs = []
+    for scenario in rpc_scenarios(task_id, READ_TOKEN, WRITE_TOKEN):
+        probe(server.url, scenario, "fake")
+        jobs.append(Job("fake", server.url, scenario))
+    return jobs
+
+
+def find_prism() -> str | None:
+    if PRISM_LOCAL.exists():
+        return str(PRISM_LOCAL)
+    return shutil.which("prism")
+
+
+def prism_version(prism: str) -> str:
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        out = subprocess.run([prism, "--version"], capture_output=True, text=True, timeout=60)
+        return out.stdout.strip()
+    return "?"
+
+
+def start_prism(
+    stack: contextlib.ExitStack, settings: Settings, prism: str, notes: list[str]
+) -> list[Job]:
+    """Prism's jobs; none, with the reason in ``notes``, when it cannot serve the document.
+
+    ``-v error`` keeps Prism from logging every request (the fake and the bare app do not
+    log requests either); request validation is on regardless of the log level.
+    """
+    log(f"prism: starting {prism} mock {DOCUMENT.relative_to(ROOT)}")
+    port = free_port()
+    command = pinned(
+        [prism, "mock", str(DOCUMENT), "-p", str(port), "-h", HOST, "-v", "error"],
+        SERVER_CPU,
+        settings.pin,
+    )
+    try:
+        server = stack.enter_context(started("prism", command, settings.workdir, port=port))
+    except StartError as error:
+        notes.append(f"prism: did not start: {error}")
+        return []
+    jobs = []
+    for scenario in rpc_scenarios(PRISM_TASK_ID, READ_TOKEN, READ_TOKEN):
+        try:
+            probe(server.url, scenario, "prism")
+        except SetupError as error:
+            notes.append(f"prism: {scenario.method} skipped: {error}")
+            continue
+        jobs.append(Job("prism", server.url, scenario))
+    return jobs
+
+
+# -- report -------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    cpu_model = "?"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    return {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": nproc or str(os.cpu_count()),
+        "cpu": cpu_model,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def package_versions() -> str:
+    from importlib import metadata
+
+    parts = []
+    for name in ("uvicorn", "starlette", "uvloop", "httptools"):
+        try:
+            parts.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{name} -")
+    return ", ".join(parts)
+
+
+def _ratio(a: Summary | None, b: Summary | None) -> str:
+    if a is None or b is None or b.rps <= 0:
+        return "-"
+    return f"{a.rps / b.rps:.2f}"
+
+
+def table(summaries: Sequence[Summary]) -> str:
+    bare = next((s for s in summaries if s.target == "bare"), None)
+    prism = {s.method: s for s in summaries if s.target == "prism"}
+    rows = [
+        "| target | method | req/s | median req/s | p50 (ms) | p99 (ms) | errors"
+        " | fake/bare | fake/prism |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for s in summaries:
+        vs_bare = _ratio(s, bare) if s.target == "fake" else "-"
+        vs_prism = _ratio(s, prism.get(s.method)) if s.target == "fake" else "-"
+        rows.append(
+            f"| {s.target} | {s.method} | {s.rps:,.0f} | {s.rps_median:,.0f}"
+            f" | {s.p50_ms:.2f} | {s.p99_ms:.2f} | {s.errors} | {vs_bare} | {vs_prism} |"
+        )
+    return "\n".join(rows)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bench/run.py",
+        description="requests/s and p50/p99 of the fake, a bare Starlette endpoint and Prism",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="measured time per scenario and round (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="3 s per scenario, 1 s warm-up, 1 round"
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="unmeasured load before each scenario's first round (default: 2, 1 with --quick)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        metavar="ROUNDS",
+        help="rounds over all scenarios, interleaved; the best and the median are reported"
+        " (default: 3, 1 with --quick)",
+    )
+    parser.add_argument(
+        "--connections", type=int, default=32, help="concurrent connections (default: 32)"
+    )
+    parser.add_argument(
+        "--tasks", type=int, default=10_000, help="tasks seeded for ListTasks (default: 10000)"
+    )
+    parser.add_argument(
+        "--targets",
+        default="bare,fake,prism",
+        help="comma-separated subset of bare,fake,prism (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--client",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="load generator: wrk, the built-in asyncio client, or auto: wrk when installed",
+    )
+    parser.add_argument("--no-pin", action="store_true", help="do not pin with taskset")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
+    return parser
+
+
+def choose_client(wanted: str) -> str | None:
+    """``wrk`` or ``python``; None when wrk was demanded and is missing."""
+    if wanted == "python":
+        return "python"
+    if shutil.which("wrk") is not None:
+        return "wrk"
+    log(
+        "wrk is not installed (Debian/Ubuntu: apt-get install -y wrk); "
+        + (
+            "--client wrk cannot run"
+            if wanted == "wrk"
+            else "falling back to the built-in asyncio client, which is slower than wrk"
+        )
+    )
+    return None if wanted == "wrk" else "python"
+
+
+def client_description(client: str) -> str:
+    if client != "wrk":
+        return "built-in asyncio HTTP/1.1 keep-alive client (wrk not used)"
+    out = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()
+    return f"wrk {out[1] if len(out) > 1 else '?'}"
+
+
+def run_rounds(settings: Settings, jobs: Sequence[Job]) -> list[Summary]:
+    runs: dict[tuple[str, str], list[Result]] = {}
+    for round_no in range(settings.repeat):
+        log(f"round {round_no + 1}/{settings.repeat}")
+        for job in jobs:
+            if round_no == 0 and settings.warmup > 0:
+                load(settings, job, settings.warmup)
+            result = load(settings, job, settings.seconds)
+            log(
+                f"  {job.target:<6} {job.scenario.method:<11} {result.rps:9.0f} req/s"
+                f"  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms"
+                + (f"  ERRORS {result.errors}" if result.errors else "")
+            )
+            runs.setdefault((job.target, job.scenario.method), []).append(result)
+    return [Summary(target, method, tuple(rs)) for (target, method), rs in runs.items()]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    seconds = 3.0 if args.quick else args.duration
+    warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 2.0)
+    repeat = args.repeat if args.repeat is not None else (1 if args.quick else 3)
+    targets = {t.strip() for t in args.targets.split(",") if t.strip()}
+    if not targets <= {"bare", "fake", "prism"}:
+        parser.error(f"--targets: unknown {sorted(targets - {'bare', 'fake', 'prism'})}")
+    if seconds < 1 or warmup < 0 or args.connections < 1 or args.tasks < 25 or repeat < 1:
+        parser.error("need --duration >= 1, --warmup >= 0, --connections >= 1, --tasks >= 25")
+
+    client = choose_client(args.client)
+    if client is None:
+        return 1
+    pin = not args.no_pin and can_pin()
+    if not args.no_pin and not pin:
+        log("taskset or CPUs 0 and 1 are not available: server and client are not pinned")
+
+    info = machine()
+    load_before = os.getloadavg()[0]
+    prism = find_prism() if "prism" in targets else None
+    notes: list[str] = []
+    if "prism" in targets and prism is None:
+        notes.append(
+            "prism: not installed (npm install --prefix bench/.prism @stoplight/prism-cli); skipped"
+        )
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, contextlib.ExitStack() as stack:
+        settings = Settings(
+            seconds=seconds,
+            warmup=warmup,
+            connections=args.connections,
+            tasks=args.tasks,
+            repeat=repeat,
+            client=client,
+            pin=pin,
+            workdir=Path(tmp),
+        )
+        try:
+            jobs: list[Job] = []
+            if "bare" in targets:
+                jobs += start_bare(stack, settings)
+            if "fake" in targets:
+                jobs += start_fake(stack, settings)
+            if prism is not None:
+                jobs += start_prism(stack, settings, prism, notes)
+            summaries = run_rounds(settings, jobs)
+        except SetupError as error:
+            log(f"setup error: {error}")
+            return 1
+    load_after = os.getloadavg()[0]
+
+    print()
+    print(f"date: {info['date']}")
+    print(f"machine: nproc={info['nproc']}, CPU: {info['cpu']}, {info['platform']}")
+    print(f"python: {info['python']} ({package_versions()})")
+    if prism is not None:
+        print(f"prism: {prism_version(prism)}")
+    print(
+        f"load: {client_description(client)}, {settings.connections} connections, "
+        f"{seconds:g} s per scenario, {repeat} interleaved round(s), best reported, "
+        f"{warmup:g} s warm-up; "
+        + (
+            f"server on CPU {SERVER_CPU}, client on CPU {CLIENT_CPU} (taskset)"
+            if pin
+            else "not pinned"
+        )
+    )
+    print(f"ListTasks: first page of 25 out of {settings.tasks} tasks")
+    print(f"1-min load average: {load_before:.2f} before, {load_after:.2f} after")
+    print()
+    print(table(summaries))
+    for note in notes:
+        print(f"\n{note}")
+    bare = next((s for s in summaries if s.target == "bare"), None)
+    fake = [s for s in summaries if s.target == "fake"]
+    if bare is not None and fake and bare.rps > 0:
+        worst = min(fake, key=lambda s: s.rps)
+        share = worst.rps / bare.rps
+        median_share = min(s.rps_median for s in fake) / bare.rps_median
+        verdict = "met" if share >= 0.6 else "NOT met"
+        print(
+            f"\ntarget (every fake method >= 60% of bare req/s, best rounds): {verdict}; "
+            f"slowest: {worst.method} at {share:.0%} of bare ({median_share:.0%} on medians)"
+        )
+    if args.json is not None:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "machine": info,
+                    "client": client_description(client),
+                    "pinned": pin,
+                    "seconds": seconds,
+                    "rounds": repeat,
+                    "connections": settings.connections,
+                    "tasks": settings.tasks,
+                    "load_average": [load_before, load_after],
+                    "results": [
+                        {
+                            "target": s.target,
+                            "method": s.method,
+                            "rps": s.rps,
+                            "rps_median": s.rps_median,
+                            "p50_ms": s.p50_ms,
+                            "p99_ms": s.p99_ms,
+                            "errors": s.errors,
+                            "runs": [dataclasses.asdict(r) for r in s.runs],
+                        }
+                        for s in summaries
+                    ],
+                    "notes": notes,
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+    bad = [s for s in summaries if s.errors and s.target in ("fake", "bare")]
+    if bad:
+        log("error responses from " + ", ".join(f"{s.target} {s.method}" for s in bad))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
