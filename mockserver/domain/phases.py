@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import enum
-
 from mockserver.domain.errors import InvalidArgument
+from openapi.models import TaskExecutionPhase as Phase  # names: JSON; values: proto numbers
 
-
-class Phase(enum.Enum):
-    """``TaskExecutionPhase``; ``value`` is the proto enum number, ``name`` the JSON name."""
-
-    TASK_EXECUTION_PHASE_UNSPECIFIED = 0
-    TASK_EXECUTION_PHASE_PENDING = 1
-    TASK_EXECUTION_PHASE_RUNNING = 2
-    TASK_EXECUTION_PHASE_SUCCEEDED = 3
-    TASK_EXECUTION_PHASE_FAILED = 4
-    TASK_EXECUTION_PHASE_STOPPED = 5
-
+__all__ = [
+    "EXECUTION_TRANSITIONS",
+    "FAILED",
+    "PENDING",
+    "RUNNING",
+    "STEP_TRANSITIONS",
+    "STOPPED",
+    "SUCCEEDED",
+    "TERMINAL",
+    "UNSPECIFIED",
+    "Phase",
+    "can_reach",
+    "can_transition",
+    "parse_phase",
+]
 
 UNSPECIFIED = Phase.TASK_EXECUTION_PHASE_UNSPECIFIED
 PENDING = Phase.TASK_EXECUTION_PHASE_PENDING

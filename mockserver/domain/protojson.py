@@ -2,10 +2,11 @@
 
 Requests arrive schema-validated, camelCase, possibly with unknown keys. The accessors here
 check types anyway (cheap, and it keeps the domain honest when called directly) and raise
-:class:`InvalidArgument` naming the field path. The shape table below lists the fields of
-the opaque-looking messages the fake stores (``TaskSpec``, triggers, ``Subject``) so stored
-values are canonical: unknown keys dropped, fields at their default omitted, while a *set*
-message (``runsOn: {machine: {}}``) and a set oneof member (``manual: false``) are kept.
+:class:`InvalidArgument` naming the field path. The shapes below, derived from the models,
+give the fields of the opaque-looking messages the fake stores (``TaskSpec``, triggers,
+``Subject``) so stored values are canonical: unknown keys dropped, fields at their default
+omitted, while a *set* message (``runsOn: {machine: {}}``) and a set oneof member
+(``manual: false``) are kept.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any, Literal
 
 from mockserver.domain.errors import InvalidArgument
 from mockserver.domain.types import JsonObject
+from openapi import models
+from openapi.schema import message_fields
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -38,37 +41,38 @@ class Field:
 
 Shape = Mapping[str, Field]
 
-_STRING = Field("string")
-_BOOL = Field("bool")
-_ONEOF_BOOL = Field("bool", presence=True)
 
-SECRET_REF: Shape = {"id": _STRING}
-ENV_SOURCE: Shape = {"secretRef": Field("message", SECRET_REF)}
-ENV_ITEM: Shape = {
-    "name": _STRING,
-    "value": Field("string", presence=True),
-    "valueFrom": Field("message", ENV_SOURCE),
-}
-RUNS_ON_DOCKER: Shape = {"image": _STRING, "environment": Field("strings")}
-RUNS_ON: Shape = {"docker": Field("message", RUNS_ON_DOCKER), "machine": Field("message", {})}
-TASK_SPEC: Shape = {
-    "command": _STRING,
-    "env": Field("messages", ENV_ITEM),
-    "runsOn": Field("message", RUNS_ON),
-    "prebuildRequiresSuccess": _BOOL,
-}
-AUTOMATION_TRIGGER: Shape = {
-    name: _ONEOF_BOOL
-    for name in (
-        "manual",
-        "postMachineStart",
-        "postEnvironmentStart",
-        "postDevcontainerStart",
-        "prebuild",
-        "beforeSnapshot",
-    )
-}
-SUBJECT: Shape = {"id": _STRING, "principal": _STRING}
+def shape_of(cls: type[models.Message]) -> Shape:
+    """The shape of a message, derived once from its model in :mod:`openapi.models`.
+
+    The models are the one description of the messages; the domain reads them here
+    rather than keeping a second table. Enums are stored by name, so they are strings.
+    """
+    cached = _SHAPES.get(cls)
+    if cached is None:
+        cached = _SHAPES[cls] = {}  # filled in place: a recursive model would find it
+        for info in message_fields(cls):
+            base = info.base
+            if isinstance(base, type) and issubclass(base, models.Message):
+                kind: FieldKind = "messages" if info.repeated else "message"
+                cached[info.json_name] = Field(kind, shape_of(base))
+            elif info.repeated:
+                cached[info.json_name] = Field("strings")
+            else:
+                scalar: FieldKind = "bool" if base is bool else "string"
+                presence = info.optional or info.oneof is not None
+                cached[info.json_name] = Field(scalar, presence=presence)
+    return cached
+
+
+_SHAPES: dict[type[models.Message], dict[str, Field]] = {}
+
+SECRET_REF = shape_of(models.SecretRef)
+ENV_ITEM = shape_of(models.EnvironmentVariableItem)
+RUNS_ON = shape_of(models.RunsOn)
+TASK_SPEC = shape_of(models.TaskSpec)
+AUTOMATION_TRIGGER = shape_of(models.AutomationTrigger)
+SUBJECT = shape_of(models.Subject)
 
 
 def _type_error(path: str, expected: str, value: object) -> InvalidArgument:
