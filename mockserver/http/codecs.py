@@ -13,6 +13,8 @@ import math
 import re
 from typing import Any, Protocol
 
+import orjson
+
 from mockserver.domain import JsonObject
 from mockserver.http.connect import ConnectError
 from mockserver.http.protobuf import ProtoCodec
@@ -102,7 +104,9 @@ class JsonCodec:
         return message
 
     def encode(self, message: JsonObject, method: RpcMethod) -> bytes:
-        return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+        # orjson: the same compact UTF-8 bytes as json.dumps, about ten times faster; a
+        # page of 25 tasks is the heaviest thing the fake writes.
+        return orjson.dumps(message)
 
 
 def _json_kind(value: object) -> str:
