@@ -81,7 +81,11 @@ class Backend:
     # -- dispatch -------------------------------------------------------------------------
 
     def call(self, caller: Caller, method: str, request: JsonObject) -> JsonObject:
-        """Run the RPC named ``method`` (``"CreateTask"``, ...)."""
+        """Run the RPC named ``method`` (``"CreateTask"``, ...).
+
+        The answer may share objects with the store (rendered tasks are cached): encode
+        or read it, and :func:`~mockserver.domain.protojson.clone` it before changing it.
+        """
         handler = self._handlers.get(method)
         if handler is None:
             raise Unimplemented(f"method {method} is not implemented")

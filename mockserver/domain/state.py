@@ -48,7 +48,10 @@ STATE_VERSION = 1
 
 def export_tenant(store: TenantStore) -> JsonObject:
     """One tenant's state, JSON-serializable, in creation order."""
-    tasks = [task_json(store.tasks[key[1]]) for key in store.task_index.after(None)]
+    # A copy: an export belongs to its caller, the rendered task to the store.
+    tasks = [
+        protojson.clone(task_json(store.tasks[key[1]])) for key in store.task_index.after(None)
+    ]
     executions = [
         export_execution(store.executions[key[1]]) for key in store.execution_index.after(None)
     ]

@@ -82,14 +82,33 @@ def test_create_task_stores_fields_in_canonical_form() -> None:
     }
 
 
-def test_create_task_response_is_a_fresh_copy() -> None:
+def test_create_task_does_not_keep_the_request_objects() -> None:
+    world = World()
+    env_item = {"name": "A", "value": "1"}
+    spec: dict[str, object] = {"command": "x", "env": [env_item]}
+    request = {"environmentId": ENV_A, "metadata": {"reference": "a", "name": "a"}, "spec": spec}
+    task = world.backend.create_task(world.alice, request)["task"]
+    spec["command"] = "mutated"
+    env_item["value"] = "mutated"
+    assert world.task(task["id"])["spec"] == {"command": "x", "env": [{"name": "A", "value": "1"}]}
+
+
+def test_task_rendering_is_cached_until_an_update() -> None:
+    """Reads share one rendered dict (read-only); an update renders anew, never stale."""
     world = World()
     task = world.create("a", command="x")
-    task["spec"]["command"] = "mutated"
-    task["metadata"]["creator"]["id"] = "mutated"
-    again = world.task(task["id"])
-    assert again["spec"]["command"] == "x"
-    assert again["metadata"]["creator"] == world.alice.subject
+    assert world.task(task["id"]) is world.task(task["id"])
+    world.backend.update_task(world.alice, {"id": task["id"], "spec": {"command": "y"}})
+    assert world.task(task["id"])["spec"]["command"] == "y"
+
+
+def test_export_state_is_a_copy_the_caller_may_change() -> None:
+    world = World()
+    task = world.create("a", command="x")
+    exported = world.backend.export_state(world.alice)
+    tasks = next(iter(exported["tenants"].values()))["tasks"]
+    tasks[0]["spec"]["command"] = "mutated"
+    assert world.task(task["id"])["spec"]["command"] == "x"
 
 
 def test_create_task_lowercases_ids() -> None:
