@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from mockserver.domain import Backend
 from openapi.methods import METHODS
 from tests.mockserver.conftest import AppFactory
-from tests.support.asgi import SERVICE_PATH, AsgiClient
+from tests.support.asgi import SERVICE_PATH, AsgiClient, connect_error
 from tests.support.factories import ENV, MISSING, OTHER_ENV, task_body
 
 PHASE = "TASK_EXECUTION_PHASE_"
@@ -24,15 +24,6 @@ def _backend(app: Starlette) -> Backend:
 def _advance(app: Starlette, seconds: float) -> None:
     clock: Any = _backend(app).clock
     clock.advance(seconds)
-
-
-def _error(response: Any, status: int, code: str) -> str:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/json"
-    body = response.json()
-    assert body["code"] == code, body
-    message: str = body.get("message", "")
-    return message
 
 
 # -- success paths -------------------------------------------------------------------------
@@ -75,7 +66,7 @@ def test_rpc_update_task_replaces_given_fields(client: AsgiClient) -> None:
 def test_rpc_delete_task(client: AsgiClient) -> None:
     task = client.ok("CreateTask", task_body())["task"]
     assert client.ok("DeleteTask", {"id": task["id"]}) == {}
-    _error(client.rpc("GetTask", {"id": task["id"]}), 404, "not_found")
+    connect_error(client.rpc("GetTask", {"id": task["id"]}), 404, "not_found")
 
 
 def test_rpc_start_task_runs_to_success_on_the_clock(app: Starlette, client: AsgiClient) -> None:
@@ -118,7 +109,7 @@ def test_rpc_content_type_with_charset_is_accepted(client: AsgiClient) -> None:
 
 def test_rpc_tenants_are_separated_by_token(client: AsgiClient) -> None:
     task = client.ok("CreateTask", task_body())["task"]
-    _error(client.rpc("GetTask", {"id": task["id"]}, token="someone-else"), 404, "not_found")
+    connect_error(client.rpc("GetTask", {"id": task["id"]}, token="someone-else"), 404, "not_found")
     assert client.ok("ListTasks", {}, token="someone-else").get("tasks", []) == []
 
 
@@ -126,17 +117,19 @@ def test_rpc_tenants_are_separated_by_token(client: AsgiClient) -> None:
 
 
 def test_rpc_unknown_id_is_not_found(client: AsgiClient) -> None:
-    message = _error(client.rpc("GetTaskExecution", {"id": MISSING}), 404, "not_found")
+    message = connect_error(client.rpc("GetTaskExecution", {"id": MISSING}), 404, "not_found")
     assert MISSING in message
 
 
 def test_rpc_duplicate_reference_is_already_exists(client: AsgiClient) -> None:
     client.ok("CreateTask", task_body())
-    _error(client.rpc("CreateTask", task_body()), 409, "already_exists")
+    connect_error(client.rpc("CreateTask", task_body()), 409, "already_exists")
 
 
 def test_rpc_missing_dependency_is_failed_precondition(client: AsgiClient) -> None:
-    _error(client.rpc("CreateTask", task_body(dependsOn=[MISSING])), 400, "failed_precondition")
+    connect_error(
+        client.rpc("CreateTask", task_body(dependsOn=[MISSING])), 400, "failed_precondition"
+    )
 
 
 # -- protocol errors ---------------------------------------------------------------------
@@ -169,12 +162,12 @@ def test_rpc_methods_without_side_effects_allow_get_too(client: AsgiClient, verb
 
 
 def test_rpc_unknown_method_under_the_service_is_404_unimplemented(client: AsgiClient) -> None:
-    message = _error(client.rpc("CreateService", {}), 404, "unimplemented")
+    message = connect_error(client.rpc("CreateService", {}), 404, "unimplemented")
     assert "CreateService" in message
 
 
 def test_rpc_unknown_path_is_404_not_found(client: AsgiClient) -> None:
-    _error(client.request("POST", "/gitpod.v1.OtherService/Get", json={}), 404, "not_found")
+    connect_error(client.request("POST", "/gitpod.v1.OtherService/Get", json={}), 404, "not_found")
 
 
 @pytest.mark.parametrize(
@@ -200,7 +193,7 @@ def test_rpc_malformed_json_is_invalid_argument(client: AsgiClient, body: bytes)
     response = client.rpc(
         "ListTasks", None, content=body, headers={"Content-Type": "application/json"}
     )
-    assert "not valid JSON" in _error(response, 400, "invalid_argument")
+    assert "not valid JSON" in connect_error(response, 400, "invalid_argument")
 
 
 @pytest.mark.parametrize("body", [[], "x", 1, True, None])
@@ -211,7 +204,7 @@ def test_rpc_body_must_be_a_json_object(client: AsgiClient, body: object) -> Non
         content=__import__("json").dumps(body).encode(),
         headers={"Content-Type": "application/json"},
     )
-    assert "must be a JSON object" in _error(response, 400, "invalid_argument")
+    assert "must be a JSON object" in connect_error(response, 400, "invalid_argument")
 
 
 @pytest.mark.parametrize(
@@ -233,32 +226,32 @@ def test_rpc_body_must_be_a_json_object(client: AsgiClient, body: object) -> Non
 def test_rpc_wrong_value_type_is_invalid_argument(
     client: AsgiClient, method: str, body: dict[str, Any], field: str
 ) -> None:
-    message = _error(client.rpc(method, body), 400, "invalid_argument")
+    message = connect_error(client.rpc(method, body), 400, "invalid_argument")
     assert message.startswith(f"{field}: "), message
 
 
 def test_rpc_validation_message_names_field_and_rule(client: AsgiClient) -> None:
     body = task_body()
     body["metadata"]["reference"] = "a b"
-    message = _error(client.rpc("CreateTask", body), 400, "invalid_argument")
+    message = connect_error(client.rpc("CreateTask", body), 400, "invalid_argument")
     assert message == 'metadata.reference: "a b" does not match "^[a-zA-Z0-9_-]{1,128}$"'
 
 
 def test_rpc_validation_message_for_a_oneof(client: AsgiClient) -> None:
     body = task_body()
     body["metadata"]["triggeredBy"] = [{"manual": True, "prebuild": False}]
-    message = _error(client.rpc("CreateTask", body), 400, "invalid_argument")
+    message = connect_error(client.rpc("CreateTask", body), 400, "invalid_argument")
     assert message == "metadata.triggeredBy[0]: at most one of manual, prebuild may be set"
 
 
 def test_rpc_validation_message_for_a_missing_uuid(client: AsgiClient) -> None:
-    assert _error(client.rpc("GetTask", {}), 400, "invalid_argument") == "id: is required"
-    message = _error(client.rpc("GetTask", {"id": "nope"}), 400, "invalid_argument")
+    assert connect_error(client.rpc("GetTask", {}), 400, "invalid_argument") == "id: is required"
+    message = connect_error(client.rpc("GetTask", {"id": "nope"}), 400, "invalid_argument")
     assert message == 'id: "nope" is not a UUID'
 
 
 def test_rpc_page_size_over_the_limit_is_invalid(client: AsgiClient) -> None:
-    message = _error(
+    message = connect_error(
         client.rpc("ListTasks", {"pagination": {"pageSize": 101}}), 400, "invalid_argument"
     )
     assert message.startswith("pagination.pageSize: 101")
@@ -324,7 +317,7 @@ def test_rpc_null_means_absent(client: AsgiClient) -> None:
 
 def test_rpc_field_given_under_both_names_is_invalid(client: AsgiClient) -> None:
     response = client.rpc("ListTasks", {"pagination": {"pageSize": 1, "page_size": 2}})
-    assert "pagination.pageSize" in _error(response, 400, "invalid_argument")
+    assert "pagination.pageSize" in connect_error(response, 400, "invalid_argument")
 
 
 @pytest.mark.parametrize(
@@ -341,7 +334,7 @@ def test_rpc_strict_mode_rejects_unknown_fields_and_enum_names(
     make_app: AppFactory, body: dict[str, Any], message: str
 ) -> None:
     strict = AsgiClient(make_app(strict=True))
-    assert _error(strict.rpc("ListTaskExecutions", body), 400, "invalid_argument") == message
+    assert connect_error(strict.rpc("ListTaskExecutions", body), 400, "invalid_argument") == message
     assert (
         strict.rpc(
             "ListTaskExecutions", {"filter": {"phases": ["TASK_EXECUTION_PHASE_RUNNING"]}}
@@ -361,14 +354,14 @@ def test_rpc_missing_or_malformed_token_is_unauthenticated(
 ) -> None:
     headers = {} if authorization is None else {"Authorization": authorization}
     response = client.rpc("ListTasks", {}, headers=headers, token=None)
-    _error(response, 401, "unauthenticated")
+    connect_error(response, 401, "unauthenticated")
 
 
 def test_rpc_token_outside_the_allow_list_is_unauthenticated(make_app: AppFactory) -> None:
     client = AsgiClient(make_app(tokens=frozenset({"alice", "bob"})), token="alice")
     assert client.rpc("ListTasks", {}).status_code == 200
     assert client.rpc("ListTasks", {}, token="bob").status_code == 200
-    _error(client.rpc("ListTasks", {}, token="mallory"), 401, "unauthenticated")
+    connect_error(client.rpc("ListTasks", {}, token="mallory"), 401, "unauthenticated")
 
 
 def test_rpc_bearer_scheme_is_case_insensitive(client: AsgiClient) -> None:
@@ -383,7 +376,7 @@ def test_rpc_body_over_the_limit_is_resource_exhausted(make_app: AppFactory) -> 
     client = AsgiClient(make_app(max_body_bytes=64))
     body = task_body()
     body["spec"]["command"] = "x" * 100
-    message = _error(client.rpc("CreateTask", body), 429, "resource_exhausted")
+    message = connect_error(client.rpc("CreateTask", body), 429, "resource_exhausted")
     assert "64 bytes" in message
     assert client.rpc("ListTasks", {}).status_code == 200
 
@@ -434,9 +427,9 @@ def test_rpc_query_page_size_does_not_override_the_body(client: AsgiClient) -> N
 
 def test_rpc_query_page_size_is_validated(client: AsgiClient) -> None:
     response = client.request("POST", f"{SERVICE_PATH}/ListTasks?pageSize=lots", json={})
-    assert _error(response, 400, "invalid_argument").startswith("pagination.pageSize:")
+    assert connect_error(response, 400, "invalid_argument").startswith("pagination.pageSize:")
     response = client.request("POST", f"{SERVICE_PATH}/ListTasks?token=garbage", json={})
-    _error(response, 400, "invalid_argument")
+    connect_error(response, 400, "invalid_argument")
 
 
 def test_rpc_query_is_ignored_by_methods_without_pagination(client: AsgiClient) -> None:

@@ -18,20 +18,11 @@ from mockserver.domain import Backend, Scenario
 from mockserver.http.connect import ConnectError
 from mockserver.http.rpc import parse_timeout
 from tests.mockserver.conftest import AppFactory
-from tests.support.asgi import SERVICE_PATH, AsgiClient
+from tests.support.asgi import SERVICE_PATH, AsgiClient, connect_error
 from tests.support.factories import ENV, MISSING, task_body
 
 PROTO = {"Content-Type": "application/proto"}
 JSON = {"Content-Type": "application/json"}
-
-
-def _error(response: Any, status: int, code: str) -> str:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/json"
-    body = response.json()
-    assert body["code"] == code, body
-    message: str = body.get("message", "")
-    return message
 
 
 def _create(client: AsgiClient, reference: str = "build") -> dict[str, Any]:
@@ -107,10 +98,14 @@ def test_wire_proto_lifecycle_of_all_nine_methods(app: Starlette, client: AsgiCl
         pb.StopTaskExecutionResponse,
     )
     call("DeleteTask", pb.DeleteTaskRequest(id=created.id), pb.DeleteTaskResponse)
-    _error(_post_proto(client, "GetTask", pb.GetTaskRequest(id=created.id)), 404, "not_found")
+    connect_error(
+        _post_proto(client, "GetTask", pb.GetTaskRequest(id=created.id)), 404, "not_found"
+    )
 
 
-def test_wire_proto_and_json_requests_get_the_same_validation_error(client: AsgiClient) -> None:
+def test_wire_proto_and_json_requests_get_the_same_validation_error(
+    client: AsgiClient,
+) -> None:
     request = pb.ListTasksRequest(
         filter=pb.ListTasksRequest.Filter(task_ids=["nope"], references=[""]),
     )
@@ -121,18 +116,22 @@ def test_wire_proto_and_json_requests_get_the_same_validation_error(client: Asgi
         headers=JSON,
     )
     as_proto = _post_proto(client, "ListTasks", request)
-    assert _error(as_proto, 400, "invalid_argument") == _error(as_json, 400, "invalid_argument")
+    assert connect_error(as_proto, 400, "invalid_argument") == connect_error(
+        as_json, 400, "invalid_argument"
+    )
 
 
 @pytest.mark.parametrize("body", [b"\xff", b"\x0a\x05ab", b"\x0a\x02\xff\xfe", b"\x08" * 3])
 def test_wire_malformed_proto_is_invalid_argument(client: AsgiClient, body: bytes) -> None:
     response = client.request("POST", f"{SERVICE_PATH}/GetTask", content=body, headers=PROTO)
-    assert "not a valid gitpod.v1.GetTaskRequest" in _error(response, 400, "invalid_argument")
+    assert "not a valid gitpod.v1.GetTaskRequest" in connect_error(
+        response, 400, "invalid_argument"
+    )
 
 
 def test_wire_proto_errors_are_json(client: AsgiClient) -> None:
     response = _post_proto(client, "GetTask", pb.GetTaskRequest(id=MISSING))
-    _error(response, 404, "not_found")
+    connect_error(response, 404, "not_found")
 
 
 # -- Connect GET ----------------------------------------------------------------------------
@@ -202,7 +201,7 @@ def test_wire_get_list_ignores_the_query_for_pagination(client: AsgiClient) -> N
 def test_wire_get_bad_params_are_invalid_argument(
     client: AsgiClient, params: dict[str, str], needle: str
 ) -> None:
-    assert needle in _error(_get(client, "GetTask", params), 400, "invalid_argument")
+    assert needle in connect_error(_get(client, "GetTask", params), 400, "invalid_argument")
 
 
 def test_wire_get_unknown_encoding_is_415(client: AsgiClient) -> None:
@@ -214,13 +213,13 @@ def test_wire_get_unknown_encoding_is_415(client: AsgiClient) -> None:
 @pytest.mark.parametrize("method", ["CreateTask", "UpdateTask", "StartTask", "DeleteTask"])
 def test_wire_get_on_a_method_with_side_effects_is_405(client: AsgiClient, method: str) -> None:
     response = _get(client, method, {"encoding": "json", "message": "{}"})
-    _error(response, 405, "unimplemented")
+    connect_error(response, 405, "unimplemented")
     assert response.headers["allow"] == "POST"
 
 
 def test_wire_get_needs_auth_like_post(client: AsgiClient) -> None:
     response = _get(client, "ListTasks", {"encoding": "json", "message": "{}"}, token=None)
-    _error(response, 401, "unauthenticated")
+    connect_error(response, 401, "unauthenticated")
 
 
 # -- compression ----------------------------------------------------------------------------
@@ -260,7 +259,7 @@ def test_wire_corrupt_gzip_is_invalid_argument(client: AsgiClient, body: bytes) 
         content=body,
         headers={**JSON, "Content-Encoding": "gzip"},
     )
-    assert "not valid gzip" in _error(response, 400, "invalid_argument")
+    assert "not valid gzip" in connect_error(response, 400, "invalid_argument")
 
 
 def test_wire_decompressed_size_counts_against_the_limit(make_app: AppFactory) -> None:
@@ -273,7 +272,7 @@ def test_wire_decompressed_size_counts_against_the_limit(make_app: AppFactory) -
         content=bomb,
         headers={**JSON, "Content-Encoding": "gzip"},
     )
-    assert "decompressed" in _error(response, 429, "resource_exhausted")
+    assert "decompressed" in connect_error(response, 429, "resource_exhausted")
 
 
 @pytest.mark.parametrize("encoding", ["br", "deflate", "zstd"])
@@ -284,13 +283,13 @@ def test_wire_unsupported_content_encoding_is_501(client: AsgiClient, encoding: 
         content=b"{}",
         headers={**JSON, "Content-Encoding": encoding},
     )
-    _error(response, 501, "unimplemented")
+    connect_error(response, 501, "unimplemented")
     assert response.headers["accept-encoding"] == "gzip, identity"
 
 
 def test_wire_get_unsupported_compression_is_501(client: AsgiClient) -> None:
     response = _get(client, "ListTasks", {"encoding": "json", "message": "{}", "compression": "br"})
-    _error(response, 501, "unimplemented")
+    connect_error(response, 501, "unimplemented")
     assert response.headers["accept-encoding"] == "gzip, identity"
 
 
@@ -330,7 +329,7 @@ def test_wire_small_responses_are_not_gzipped(client: AsgiClient) -> None:
 @pytest.mark.parametrize("version", ["0", "2", "1.0", ""])
 def test_wire_bad_protocol_version_is_invalid_argument(client: AsgiClient, version: str) -> None:
     response = client.rpc("ListTasks", {}, headers={"Connect-Protocol-Version": version})
-    assert "Connect-Protocol-Version" in _error(response, 400, "invalid_argument")
+    assert "Connect-Protocol-Version" in connect_error(response, 400, "invalid_argument")
 
 
 def test_wire_protocol_version_may_be_absent_or_1(client: AsgiClient) -> None:
@@ -341,7 +340,7 @@ def test_wire_protocol_version_may_be_absent_or_1(client: AsgiClient) -> None:
 @pytest.mark.parametrize("timeout", ["", "0", "-5", "1.5", "abc", "12345678901", " 10"])
 def test_wire_bad_timeout_is_invalid_argument(client: AsgiClient, timeout: str) -> None:
     response = client.rpc("ListTasks", {}, headers={"Connect-Timeout-Ms": timeout})
-    assert "Connect-Timeout-Ms" in _error(response, 400, "invalid_argument")
+    assert "Connect-Timeout-Ms" in connect_error(response, 400, "invalid_argument")
 
 
 @pytest.mark.parametrize("value", ["\u00b2", "\u0663", "+1", "1_0"])
@@ -367,14 +366,14 @@ def test_wire_deadline_exceeded_before_the_latency_ends(app: Starlette, client: 
     _latency(app, 30)
     started = time.monotonic()
     response = client.rpc("GetTask", {"id": task["id"]}, headers={"Connect-Timeout-Ms": "50"})
-    assert "deadline of 50 ms" in _error(response, 504, "deadline_exceeded")
+    assert "deadline of 50 ms" in connect_error(response, 504, "deadline_exceeded")
     assert time.monotonic() - started < 10
 
 
 def test_wire_deadline_exceeded_has_no_side_effects(app: Starlette, client: AsgiClient) -> None:
     _latency(app, 30)
     response = client.rpc("CreateTask", task_body(), headers={"Connect-Timeout-Ms": "20"})
-    _error(response, 504, "deadline_exceeded")
+    connect_error(response, 504, "deadline_exceeded")
     _latency(app, 0)
     assert client.ok("ListTasks", {}) == {"pagination": {}}
 

@@ -62,3 +62,13 @@ class AsgiClient:
         assert response.status_code == 200, response.text
         result: dict[str, Any] = response.json()
         return result
+
+
+def connect_error(response: Any, status: int, code: str) -> str:
+    """The message of a Connect error response, once its status, type and code are checked."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["code"] == code, body
+    message: str = body.get("message", "")
+    return message
