@@ -16,13 +16,16 @@ DEFAULT_JOURNAL_SIZE = 10_000
 
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
-    """One API call. ``request`` is the body as the client sent it (``None`` if unreadable)."""
+    """One API call. ``request`` is the body as the client sent it (``None`` if unreadable);
+    ``response`` the message answered (proto3 JSON, whatever the codec) or the Connect
+    error body ``{"code", "message"}``. Both may be shared with the store: read only."""
 
     method: str
     request: Any
     code: str  # "ok" or the Connect error code
     http_status: int
     time_us: int  # microseconds since the epoch, from the server's clock
+    response: Any = None
 
     def to_json(self) -> JsonObject:
         return {
@@ -31,6 +34,7 @@ class JournalEntry:
             "code": self.code,
             "httpStatus": self.http_status,
             "time": format_timestamp(self.time_us),
+            "response": self.response,
         }
 
 

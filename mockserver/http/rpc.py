@@ -285,7 +285,7 @@ class RpcEndpoint:
             internal = ConnectError(Code.internal, f"internal error in {self.method.name}")
             await self._fail(send, caller, request, internal)
             return
-        self._record(caller, request, "ok", 200)
+        self._record(caller, request, "ok", 200, response)
         await send_json(send, encoded, codec.content_type.encode(), extra_headers)
 
     async def _wait(self, delay: float, timeout: float | None) -> None:
@@ -304,16 +304,20 @@ class RpcEndpoint:
         self, send: Send, caller: Caller | None, request: object, error: ConnectError
     ) -> None:
         if caller is not None:
-            self._record(caller, request, error.code.name, error.http_status)
+            answer = {"code": error.code.name, "message": error.message}
+            self._record(caller, request, error.code.name, error.http_status, answer)
         await send_error(send, error)
 
-    def _record(self, caller: Caller, request: object, code: str, status: int) -> None:
+    def _record(
+        self, caller: Caller, request: object, code: str, status: int, response: object
+    ) -> None:
         entry = JournalEntry(
             method=self.method.name,
             request=request,
             code=code,
             http_status=status,
             time_us=to_micros(self.backend.clock.now()),
+            response=response,
         )
         self.journal.record(caller.token, entry)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from gitpod.v1 import environment_automation_pb2 as pb
 from starlette.applications import Starlette
 
 from tests.mockserver.conftest import AppFactory
@@ -110,6 +111,7 @@ def test_control_requests_can_be_read_and_cleared(client: AsgiClient) -> None:
             "code": "ok",
             "httpStatus": 200,
             "time": "2026-01-01T00:00:00Z",
+            "response": {"pagination": {}},
         }
     ]
     assert client.request("DELETE", "/_mock/requests").json() == {}
@@ -123,6 +125,31 @@ def test_control_journal_is_a_bounded_ring(make_app: AppFactory) -> None:
         client.ok("ListTasks", {"pagination": {"pageSize": size}})
     entries = client.request("GET", "/_mock/requests").json()["requests"]
     assert [e["request"]["pagination"]["pageSize"] for e in entries] == [2, 3, 4]
+
+
+def test_control_journal_keeps_each_response(client: AsgiClient) -> None:
+    created = client.ok("CreateTask", task_body("build"))
+    client.rpc("GetTask", {"id": "00000000-0000-4000-8000-000000000000"})
+    entries = client.request("GET", "/_mock/requests").json()["requests"]
+    assert entries[0]["response"] == created
+    assert entries[1]["code"] == "not_found"
+    assert entries[1]["response"] == {
+        "code": "not_found",
+        "message": "task 00000000-0000-4000-8000-000000000000 not found",
+    }
+
+
+def test_control_journal_response_is_json_whatever_the_codec(client: AsgiClient) -> None:
+    request = pb.ListTasksRequest()
+    response = client.request(
+        "POST",
+        "/gitpod.v1.EnvironmentAutomationService/ListTasks",
+        content=request.SerializeToString(),
+        headers={"Content-Type": "application/proto"},
+    )
+    assert response.status_code == 200
+    [entry] = client.request("GET", "/_mock/requests").json()["requests"]
+    assert entry["response"] == {"pagination": {}}  # what the JSON codec would send
 
 
 SCENARIO_YAML = b"""
