@@ -25,6 +25,7 @@ from mockserver.domain.executions import (
     STARTED_BY_MANUAL,
     ExecutionRecord,
     StepPlan,
+    StepStatus,
     initial_view,
     log_lines,
     view,
@@ -45,6 +46,7 @@ _TASKS = "tasks"
 _EXECUTIONS = "executions"
 _EMPTY = TenantStore()  # what a caller with no state reads; never written to
 DEFAULT_TIMING = Timing()
+OVERVIEW_LIMIT = 500  # newest tasks and executions the web view shows
 
 
 class Backend:
@@ -278,6 +280,34 @@ class Backend:
             lines = log_lines(execution, self._now())
         return "".join(line + "\n" for line in lines)
 
+    def overview(self, caller: Caller, limit: int = OVERVIEW_LIMIT) -> JsonObject:
+        """The caller's newest ``limit`` tasks and executions at one instant, for the web view.
+
+        Tasks and executions render as the API renders them; each execution also gets the
+        times of its started steps, which the API does not carry but a timeline needs.
+        """
+        with self._lock:
+            tenant = self._read(caller)
+            now = self._now()
+            tasks = [task_json(tenant.tasks[key[1]]) for key in tenant.task_index.last(limit)]
+            executions: list[JsonObject] = []
+            for key in tenant.execution_index.last(limit):
+                record = tenant.executions[key[1]]
+                current = view(record, now)
+                executions.append(
+                    {
+                        "execution": execution_json(record, current, self.log_url_base),
+                        "steps": [_step_times(step) for step in current.steps],
+                    }
+                )
+            return {
+                "now": format_timestamp(now),
+                "tasks": tasks,
+                "tasksTotal": len(tenant.tasks),
+                "executions": executions,
+                "executionsTotal": len(tenant.executions),
+            }
+
     # -- control --------------------------------------------------------------------------
 
     def set_scenario(self, scenario: Scenario) -> None:
@@ -415,6 +445,13 @@ class Backend:
 
     def _render(self, execution: ExecutionRecord, now: Micros) -> JsonObject:
         return execution_json(execution, view(execution, now), self.log_url_base)
+
+
+def _step_times(step: StepStatus) -> JsonObject:
+    times: JsonObject = {"id": step.plan.id, "startedAt": format_timestamp(step.started_us)}
+    if step.ended_us is not None:
+        times["endedAt"] = format_timestamp(step.ended_us)
+    return times
 
 
 def _keys_after(cursor: TaskKey | None, keys: Iterable[TaskKey]) -> list[TaskKey]:

@@ -55,6 +55,10 @@ class OrderedIndex:
         for index in range(start, len(keys)):
             yield keys[index]
 
+    def last(self, count: int) -> list[TaskKey]:
+        """The ``count`` greatest keys, in order."""
+        return self._keys[-count:] if count > 0 else []
+
     def slice_after(self, cursor: TaskKey | None, count: int) -> list[TaskKey]:
         """Up to ``count`` keys strictly after ``cursor``, without iterating the rest."""
         start = 0 if cursor is None else bisect.bisect_right(self._keys, cursor)
