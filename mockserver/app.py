@@ -36,6 +36,7 @@ from mockserver.http.control import ControlApi
 from mockserver.http.journal import Journal
 from mockserver.http.normalize import build_normalizer
 from mockserver.http.rpc import RpcEndpoint, UnknownMethodEndpoint
+from mockserver.http.ui import ui_routes
 from mockserver.http.validation import RequestValidator
 from openapi.errors import Code, codes_for_status
 from openapi.methods import METHODS_BY_NAME, SERVICE
@@ -208,6 +209,7 @@ def create_app(config: ServerConfig | None = None, *, backend: Backend | None = 
             *_rpc_routes(document, backend, config, authenticator, journal),
             *control.routes(),
             *_document_routes(document),
+            *ui_routes(),
         ],
         exception_handlers={
             ConnectError: _on_connect_error,

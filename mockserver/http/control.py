@@ -32,7 +32,9 @@ from mockserver.http.connect import ConnectError
 from mockserver.http.journal import Journal
 from openapi.errors import Code
 
-__all__ = ["ControlApi"]
+__all__ = ["OVERVIEW_REQUESTS", "ControlApi"]
+
+OVERVIEW_REQUESTS = 100  # journal entries the overview carries, the newest
 
 
 def _json(data: Any) -> Response:
@@ -67,6 +69,7 @@ class ControlApi:
             Route("/_mock/scenario", self.get_scenario, methods=["GET"]),
             Route("/_mock/scenario", self.put_scenario, methods=["PUT"]),
             Route("/_mock/logs/{execution_id}", self.logs, methods=["GET"]),
+            Route("/_mock/overview", self.overview, methods=["GET"]),
         ]
 
     # -- helpers ----------------------------------------------------------------------
@@ -177,3 +180,13 @@ class ControlApi:
             self._caller(request), request.path_params["execution_id"]
         )
         return PlainTextResponse(text)
+
+    async def overview(self, request: Request) -> Response:
+        """What the web view polls: the tenant's newest tasks, executions (with step
+        times) and journal entries in one read that is itself not journaled."""
+        caller = self._caller(request)
+        data = {"subject": caller.subject_id, **self.backend.overview(caller)}
+        entries = self.journal.entries(caller.token)
+        data["requests"] = [entry.to_json() for entry in entries[-OVERVIEW_REQUESTS:]]
+        data["requestsTotal"] = len(entries)
+        return _json(data)
