@@ -1,0 +1,217 @@
+"""The web view in a real browser: Debian's Chromium driven by Selenium and chromedriver.
+
+Without a browser on the machine the tests skip and say why; under CI (``CI=true``) they
+fail instead, so a green CI run proves the page works. ``.ci/run`` installs the browser.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.wait import WebDriverWait
+
+from tests.support.factories import task_body
+from tests.support.server_process import ServerProcess
+
+pytestmark = pytest.mark.e2e
+
+SERVICE = "/gitpod.v1.EnvironmentAutomationService"
+TOKENS = ("webview-flow-7c1d9e", "webview-escape-52ab04", "webview-login-e81f3a")
+FLOW, ESCAPE, LOGIN = TOKENS
+WAIT_SECONDS = 20.0  # an upper bound for the page to catch up, never a measured figure
+
+T = TypeVar("T")
+
+
+def _browser_paths() -> tuple[str, str]:
+    """Chromium and chromedriver, or a skip (a failure under CI) naming what is missing."""
+    chromium = shutil.which("chromium")
+    driver = shutil.which("chromedriver")
+    missing = [
+        name for name, path in (("chromium", chromium), ("chromedriver", driver)) if not path
+    ]
+    if missing:
+        reason = (
+            f"no browser for the web view tests: {' and '.join(missing)} not found "
+            "(apt-get install -y chromium chromium-driver)"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason}; under CI the browser test must run", pytrace=False)
+        pytest.skip(reason)
+    assert chromium is not None and driver is not None
+    return chromium, driver
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    chromium, driver_path = _browser_paths()
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(driver_path))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def server() -> Iterator[ServerProcess]:
+    tokens = [arg for token in TOKENS for arg in ("--token", token)]
+    # debug turns uvicorn's access log (stdout) on: a test reads it for the token.
+    with ServerProcess(
+        "--clock", "manual", "--pending-delay", "1", "--step-duration", "2",
+        "--log-level", "debug", *tokens,
+    ) as process:  # fmt: skip
+        yield process
+
+
+def _api(server: ServerProcess, token: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=10.0
+    )
+
+
+def _call(client: httpx.Client, method: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post(f"{SERVICE}/{method}", json=body)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def _wait(browser: WebDriver, condition: Callable[[WebDriver], T], what: str) -> T:
+    def attempt(driver: WebDriver) -> T | None:
+        try:
+            return condition(driver)
+        except StaleElementReferenceException:  # the page re-rendered under our feet
+            return None
+
+    result = WebDriverWait(browser, WAIT_SECONDS).until(attempt, f"waiting for {what}")
+    assert result is not None
+    return result
+
+
+def _text(browser: WebDriver, css: str) -> str:
+    elements = browser.find_elements(By.CSS_SELECTOR, css)
+    return elements[0].text if elements else ""
+
+
+def _logs_after_stop(server: ServerProcess) -> str:
+    """All the server wrote, stdout (the access log) and stderr, once it has exited."""
+    server.stop()
+    stdout = server.process.stdout
+    assert stdout is not None
+    return stdout.read() + server.output()
+
+
+def _open(browser: WebDriver, server: ServerProcess, token: str) -> None:
+    """Load the page through ``/`` with the token in the fragment, as a user would."""
+    browser.get(f"{server.url}/#token={token}")
+    _wait(browser, lambda d: d.find_element(By.ID, "main").is_displayed(), "the tenant's view")
+
+
+def test_webview_starts_a_task_advances_the_clock_and_shows_succeeded(
+    browser: WebDriver, server: ServerProcess
+) -> None:
+    _open(browser, server, FLOW)
+    with _api(server, FLOW) as api:
+        build = _call(api, "CreateTask", task_body("build"))["task"]
+        test = _call(api, "CreateTask", task_body("test", dependsOn=[build["id"]]))["task"]
+
+        row = f'tr[data-task-id="{test["id"]}"]'
+        _wait(browser, lambda d: _text(d, row + " td.name") == "Test", "the task in the list")
+        assert "Build" in _text(browser, row)  # its dependency, by name
+        browser.find_element(By.CSS_SELECTOR, row + " button.start").click()
+
+        card = "article.execution"
+        _wait(browser, lambda d: _text(d, card + " .badge") == "PENDING", "the new execution")
+        execution_id = browser.find_element(By.CSS_SELECTOR, card).get_attribute(
+            "data-execution-id"
+        )
+        assert execution_id
+
+        seconds = browser.find_element(By.ID, "advance-seconds")
+        seconds.clear()
+        seconds.send_keys("10")
+        browser.find_element(By.ID, "advance").click()
+        card = f'article.execution[data-execution-id="{execution_id}"]'
+        _wait(browser, lambda d: _text(d, card + " .badge") == "SUCCEEDED", "SUCCEEDED")
+
+        # The page moved the server's clock, not just its own picture of it.
+        read = _call(api, "GetTaskExecution", {"id": execution_id})["taskExecution"]
+        assert read["status"]["phase"] == "TASK_EXECUTION_PHASE_SUCCEEDED"
+
+    lanes = browser.find_elements(By.CSS_SELECTOR, card + " .lane")
+    assert [lane.find_element(By.CSS_SELECTOR, ".label").text for lane in lanes] == [
+        "pending",
+        "Build",
+        "Test",
+    ]
+    assert [lane.find_element(By.CSS_SELECTOR, ".step-phase").text for lane in lanes[1:]] == [
+        "SUCCEEDED",
+        "SUCCEEDED",
+    ]
+
+    # The journal: the page's StartTask, opened, shows the request and the response.
+    browser.find_element(By.CSS_SELECTOR, 'tr.request[data-method="StartTask"]').click()
+    request = _wait(browser, lambda d: _text(d, "pre.request-body"), "the request body")
+    response = _text(browser, "pre.response-body")
+    assert test["id"] in request
+    assert execution_id in response
+    assert "TASK_EXECUTION_PHASE_PENDING" in response
+
+    # The token left the address bar, and never reached the server's logs.
+    assert FLOW not in browser.current_url
+    log = _logs_after_stop(server)
+    assert "GET /_mock/overview HTTP/1.1" in log  # the access log is on: its silence counts
+    assert "POST /_mock/clock/advance HTTP/1.1" in log
+    assert FLOW not in log
+
+
+def test_webview_shows_user_data_as_text_never_as_markup(
+    browser: WebDriver, server: ServerProcess
+) -> None:
+    name = '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">'
+    with _api(server, ESCAPE) as api:
+        task = _call(api, "CreateTask", task_body("xss", metadata={"name": name, "reference": "x"}))
+    _open(browser, server, ESCAPE)
+    row = f'tr[data-task-id="{task["task"]["id"]}"]'
+    _wait(browser, lambda d: _text(d, row + " td.name") == name, "the task's name as text")
+    assert browser.find_elements(By.CSS_SELECTOR, "#tasks img, #tasks script") == []
+    assert browser.execute_script("return window.pwned === undefined") is True
+
+
+def test_webview_asks_for_a_token_and_follows_the_servers_rules(
+    browser: WebDriver, server: ServerProcess
+) -> None:
+    browser.get(f"{server.url}/_mock/ui")
+    browser.execute_script("sessionStorage.clear()")
+    browser.refresh()
+    _wait(browser, lambda d: d.find_element(By.ID, "login").is_displayed(), "the token form")
+
+    # The server accepts only its --token list, and the page says so.
+    browser.find_element(By.ID, "token-input").send_keys("not-a-listed-token\n")
+    _wait(browser, lambda d: "not accepted" in _text(d, "#message"), "the refusal")
+    assert browser.find_element(By.ID, "login").is_displayed()
+
+    browser.find_element(By.ID, "token-input").send_keys(LOGIN + "\n")
+    _wait(browser, lambda d: d.find_element(By.ID, "main").is_displayed(), "the tenant's view")
+    _wait(browser, lambda d: "No tasks yet" in _text(d, "#tasks"), "the empty tenant")
+    assert browser.execute_script("return sessionStorage.length") == 1
