@@ -8,7 +8,7 @@ state, so export/import may run on other threads than the event loop.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from types import MappingProxyType
 
 from mockserver.domain import graph, paging, protojson, state
@@ -31,10 +31,11 @@ from mockserver.domain.executions import (
     view,
 )
 from mockserver.domain.ids import IdGenerator
+from mockserver.domain.paging import OrderedIndex
 from mockserver.domain.phases import parse_phase
 from mockserver.domain.presenter import execution_json
 from mockserver.domain.scenario import Scenario
-from mockserver.domain.store import TenantStore
+from mockserver.domain.store import Indexes, TenantStore
 from mockserver.domain.tasks import CreateTask, TaskRecord, UpdateTask, task_json
 from mockserver.domain.timestamps import format_timestamp, from_micros, seconds_to_micros, to_micros
 from mockserver.domain.timing import Timing
@@ -124,7 +125,7 @@ class Backend:
         filters = protojson.message(request, "filter") or {}
         environments = set(protojson.id_list(filters, "environmentIds", "filter.environmentIds"))
         references = set(protojson.string_list(filters, "references", "filter.references"))
-        task_ids = protojson.id_list(filters, "taskIds", "filter.taskIds")
+        task_ids = set(protojson.id_list(filters, "taskIds", "filter.taskIds"))
         with self._lock:
             tenant = self._read(caller)
             tasks = tenant.tasks
@@ -134,15 +135,13 @@ class Backend:
 
                 def accept(key: TaskKey) -> bool:
                     task = tasks[key[1]]
-                    return (not environments or task.environment_id in environments) and (
-                        not references or task.reference in references
+                    return (
+                        (not environments or task.environment_id in environments)
+                        and (not references or task.reference in references)
+                        and (not task_ids or task.id in task_ids)
                     )
 
-                candidates = (
-                    _keys_after(cursor, (tasks[i].key for i in task_ids if i in tasks))
-                    if task_ids
-                    else tenant.task_index.after(cursor)
-                )
+                candidates = _task_candidates(tenant, cursor, environments, references, task_ids)
                 keys, token = paging.take_page(candidates, accept, size, _TASKS)
             return _list_response("tasks", [task_json(tasks[key[1]]) for key in keys], token)
 
@@ -215,7 +214,7 @@ class Backend:
         """
         cursor, size = paging.page_request(request, _EXECUTIONS)
         filters = protojson.message(request, "filter") or {}
-        task_ids = protojson.id_list(filters, "taskIds", "filter.taskIds")
+        task_ids = set(protojson.id_list(filters, "taskIds", "filter.taskIds"))
         references = set(protojson.string_list(filters, "taskReferences", "filter.taskReferences"))
         environments = set(protojson.id_list(filters, "environmentIds", "filter.environmentIds"))
         raw_phases = filters.get("phases") or []
@@ -235,23 +234,18 @@ class Backend:
                 def accept(key: TaskKey) -> bool:
                     execution = executions[key[1]]
                     return (
-                        (not references or execution.task_reference in references)
+                        (not task_ids or execution.task_id in task_ids)
+                        and (not references or execution.task_reference in references)
                         and (not environments or execution.environment_id in environments)
                         and (not phases or view(execution, now).phase in phases)
                     )
 
-                candidates = (
-                    _keys_after(
-                        cursor,
-                        (
-                            executions[eid].key
-                            for task_id in task_ids
-                            for eid in tenant.executions_by_task.get(task_id, ())
-                        ),
-                    )
-                    if task_ids
-                    else tenant.execution_index.after(cursor)
-                )
+                fields = [
+                    (tenant.executions_by_task, task_ids),
+                    (tenant.executions_by_reference, references),
+                    (tenant.executions_by_environment, environments),
+                ]
+                candidates = _smallest_match(fields, cursor) or tenant.execution_index.after(cursor)
                 keys, token = paging.take_page(candidates, accept, size, _EXECUTIONS)
             rendered = [self._render(executions[key[1]], now) for key in keys]
             return _list_response("taskExecutions", rendered, token)
@@ -457,6 +451,46 @@ def _step_times(step: StepStatus) -> JsonObject:
 def _keys_after(cursor: TaskKey | None, keys: Iterable[TaskKey]) -> list[TaskKey]:
     ordered = sorted(set(keys))
     return ordered if cursor is None else [key for key in ordered if key > cursor]
+
+
+def _task_candidates(
+    tenant: TenantStore,
+    cursor: TaskKey | None,
+    environments: set[str],
+    references: set[str],
+    task_ids: set[str],
+) -> Iterable[TaskKey]:
+    """Keys after ``cursor``, in order, that include every task the filter matches.
+
+    The work is bounded by the request or by the page, never by the tenant's size: named
+    tasks are looked up, an environment and reference pair names at most one task, and
+    otherwise the matches of the field with fewer of them are read from its index.
+    """
+    tasks = tenant.tasks
+    if task_ids:
+        return _keys_after(cursor, (tasks[i].key for i in task_ids if i in tasks))
+    if environments and references and "" not in references:
+        found = (tenant.references.get((e, r)) for e in environments for r in references)
+        return _keys_after(cursor, (tasks[i].key for i in found if i is not None))
+    fields = [(tenant.tasks_by_environment, environments), (tenant.tasks_by_reference, references)]
+    return _smallest_match(fields, cursor) or ()
+
+
+def _smallest_match(
+    fields: Iterable[tuple[Indexes, set[str]]], cursor: TaskKey | None
+) -> Iterator[TaskKey] | None:
+    """The keys after ``cursor`` matching the filtered field with the fewest matches (the
+    others still need checking); None when no field is filtered."""
+    best: list[OrderedIndex] | None = None
+    best_size = 0
+    for indexes, values in fields:
+        if not values:
+            continue
+        chosen = [indexes[value] for value in values if value in indexes]
+        size = sum(len(index) for index in chosen)
+        if best is None or size < best_size:
+            best, best_size = chosen, size
+    return None if best is None else paging.merged_after(best, cursor)
 
 
 def _list_response(field: str, items: list[JsonObject], token: str) -> JsonObject:

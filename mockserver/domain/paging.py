@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import heapq
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -63,6 +64,15 @@ class OrderedIndex:
         """Up to ``count`` keys strictly after ``cursor``, without iterating the rest."""
         start = 0 if cursor is None else bisect.bisect_right(self._keys, cursor)
         return self._keys[start : start + count]
+
+
+def merged_after(indexes: Iterable[OrderedIndex], cursor: TaskKey | None) -> Iterator[TaskKey]:
+    """The keys of several indexes strictly after ``cursor``, in order, each once.
+
+    Lazy: reading the first ``k`` keys costs O(len(indexes) * log n + k * log len(indexes)).
+    The indexes must not share keys (one index per value of one field never does).
+    """
+    return heapq.merge(*(index.after(cursor) for index in indexes))
 
 
 def encode_token(kind: str, key: TaskKey) -> str:

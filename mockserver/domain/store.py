@@ -1,4 +1,11 @@
-"""One tenant's objects with the indexes that keep reads O(1) / O(page)."""
+"""One tenant's objects with the indexes that keep reads O(1) / O(page).
+
+Every list filter has an index, so a filtered page costs a seek and the page, not a scan
+of the tenant: tasks by environment and by reference, executions by task, environment and
+task reference, each an :class:`OrderedIndex` of ``(created_us, id)`` keys. The one
+exception is the execution phase filter: a phase is a function of the clock, so it is
+checked item by item on whatever the other filters (or the whole list) yield.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,9 @@ from collections.abc import Iterable
 from mockserver.domain.executions import ExecutionRecord
 from mockserver.domain.paging import OrderedIndex
 from mockserver.domain.tasks import TaskRecord
+from mockserver.domain.types import TaskKey
+
+Indexes = dict[str, OrderedIndex]
 
 
 class TenantStore:
@@ -16,34 +26,46 @@ class TenantStore:
         "dependents",
         "execution_index",
         "executions",
+        "executions_by_environment",
+        "executions_by_reference",
         "executions_by_task",
         "references",
         "task_index",
         "tasks",
+        "tasks_by_environment",
+        "tasks_by_reference",
     )
 
     def __init__(self) -> None:
         self.tasks: dict[str, TaskRecord] = {}
         self.task_index = OrderedIndex()
-        self.references: dict[tuple[str, str], str] = {}
+        self.tasks_by_environment: Indexes = {}
+        self.tasks_by_reference: Indexes = {}  # "" too: a filter may ask for no reference
+        self.references: dict[tuple[str, str], str] = {}  # (environment, reference) -> id
         self.dependents: dict[str, set[str]] = {}
         self.executions: dict[str, ExecutionRecord] = {}
         self.execution_index = OrderedIndex()
-        self.executions_by_task: dict[str, list[str]] = {}
+        self.executions_by_task: Indexes = {}
+        self.executions_by_environment: Indexes = {}
+        self.executions_by_reference: Indexes = {}
 
     def __bool__(self) -> bool:
         return bool(self.tasks or self.executions)
 
     def add_task(self, task: TaskRecord) -> None:
         """Store a new task."""
+        key = task.key
         self.tasks[task.id] = task
-        self.task_index.add(task.key)
+        self.task_index.add(key)
+        _index_add(self.tasks_by_environment, task.environment_id, key)
+        _index_add(self.tasks_by_reference, task.reference, key)
         if task.reference:
             self.references[(task.environment_id, task.reference)] = task.id
         self._link(task.id, task.depends_on)
 
     def replace_task(self, task: TaskRecord) -> None:
-        """Store an updated version of an existing task (same id, key and reference)."""
+        """Store an updated version of an existing task (same id, key, environment and
+        reference, so only the dependency links change)."""
         old = self.tasks[task.id]
         self._unlink(old.id, old.depends_on)
         self.tasks[task.id] = task
@@ -52,7 +74,10 @@ class TenantStore:
     def remove_task(self, task_id: str) -> TaskRecord:
         """Drop a task (its executions stay)."""
         task = self.tasks.pop(task_id)
-        self.task_index.remove(task.key)
+        key = task.key
+        self.task_index.remove(key)
+        _index_remove(self.tasks_by_environment, task.environment_id, key)
+        _index_remove(self.tasks_by_reference, task.reference, key)
         if task.reference:
             self.references.pop((task.environment_id, task.reference), None)
         self._unlink(task.id, task.depends_on)
@@ -61,13 +86,19 @@ class TenantStore:
 
     def add_execution(self, execution: ExecutionRecord) -> None:
         """Store a new execution."""
+        key = execution.key
         self.executions[execution.id] = execution
-        self.execution_index.add(execution.key)
-        self.executions_by_task.setdefault(execution.task_id, []).append(execution.id)
+        self.execution_index.add(key)
+        _index_add(self.executions_by_task, execution.task_id, key)
+        _index_add(self.executions_by_environment, execution.environment_id, key)
+        _index_add(self.executions_by_reference, execution.task_reference, key)
 
     def executions_of(self, task_id: str) -> list[ExecutionRecord]:
         """The executions started for a task (even a deleted one)."""
-        return [self.executions[eid] for eid in self.executions_by_task.get(task_id, ())]
+        index = self.executions_by_task.get(task_id)
+        if index is None:
+            return []
+        return [self.executions[key[1]] for key in index.after(None)]
 
     def all_ids(self) -> Iterable[str]:
         """Every task, execution and step id in this tenant."""
@@ -88,3 +119,18 @@ class TenantStore:
                 users.discard(task_id)
                 if not users:
                     del self.dependents[dep]
+
+
+def _index_add(indexes: Indexes, value: str, key: TaskKey) -> None:
+    index = indexes.get(value)
+    if index is None:
+        index = indexes[value] = OrderedIndex()
+    index.add(key)
+
+
+def _index_remove(indexes: Indexes, value: str, key: TaskKey) -> None:
+    index = indexes.get(value)
+    if index is not None:
+        index.remove(key)
+        if not index:
+            del indexes[value]  # an index per deleted environment would only grow

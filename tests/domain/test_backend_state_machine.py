@@ -66,6 +66,23 @@ class ModelTask:
     depends_on: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ModelExecution:
+    caller: Caller
+    task_id: str
+    environment_id: str
+    reference: str
+
+
+# List filters: each field absent, or one or two values (some matching nothing), so every
+# index the store keeps is read alone and combined with the others.
+FILTER_ENVIRONMENTS = st.sampled_from([[], [ENV_A], [ENV_B], [ENV_A, ENV_B], [MISSING_ID]])
+FILTER_REFERENCES = st.sampled_from([[], ["build"], [""], ["build", "lint"], ["nope"]])
+FILTER_PICKS: st.SearchStrategy[list[int]] = st.just([]) | st.lists(
+    st.integers(0, 50), min_size=1, max_size=3
+)
+
+
 def assert_canonical(value: Any, path: str = "$") -> None:
     """proto3 JSON as the fake writes it: no null, no numbers, no default scalars/lists."""
     if isinstance(value, dict):
@@ -91,7 +108,7 @@ class BackendMachine(RuleBasedStateMachine):
         self.world = World(scenario=SCENARIO)
         self.callers = [self.world.alice, self.world.bob]
         self.tasks: dict[str, ModelTask] = {}
-        self.executions: dict[str, Caller] = {}
+        self.executions: dict[str, ModelExecution] = {}
         self.seen: dict[str, dict[str, Any]] = {}
 
     # -- helpers ---------------------------------------------------------------------
@@ -223,8 +240,8 @@ class BackendMachine(RuleBasedStateMachine):
             return
         assert not used
         del self.tasks[task_id]
-        for execution_id, owner in self.executions.items():
-            if owner == caller:
+        for execution_id, record in self.executions.items():
+            if record.caller == caller:
                 execution = self.call(caller, "GetTaskExecution", {"id": execution_id})
                 if execution["taskExecution"]["metadata"]["taskId"] == task_id:
                     assert execution["taskExecution"]["status"]["phase"] in TERMINAL_NAMES
@@ -249,12 +266,16 @@ class BackendMachine(RuleBasedStateMachine):
         for tid in planned:
             for dep in self.tasks[tid].depends_on:
                 assert position[dep] < position[tid]
-        self.executions[execution["id"]] = caller
+        model = self.tasks[task_id]
+        self.executions[execution["id"]] = ModelExecution(
+            caller, task_id, model.environment_id, model.reference
+        )
 
     @rule(index=st.integers(0, 50))
     def stop_execution(self, index: int) -> None:
         execution_id = self.pick(list(self.executions), index)
-        caller = self.executions.get(execution_id, self.world.alice)
+        record = self.executions.get(execution_id)
+        caller = self.world.alice if record is None else record.caller
         try:
             before = self.call(caller, "GetTaskExecution", {"id": execution_id})["taskExecution"]
             assert self.call(caller, "StopTaskExecution", {"id": execution_id}) == {}
@@ -275,30 +296,74 @@ class BackendMachine(RuleBasedStateMachine):
     def advance(self, seconds: float) -> None:
         self.world.advance(seconds)
 
-    @rule(who=st.integers(0, 1), size=st.integers(1, 7), env=st.sampled_from([None, ENV_A, ENV_B]))
-    def list_tasks(self, who: int, size: int, env: str | None) -> None:
+    @rule(
+        who=st.integers(0, 1),
+        size=st.integers(1, 7),
+        envs=FILTER_ENVIRONMENTS,
+        references=FILTER_REFERENCES,
+        picks=FILTER_PICKS,
+    )
+    def list_tasks(
+        self, who: int, size: int, envs: list[str], references: list[str], picks: list[int]
+    ) -> None:
         caller = self.callers[who]
-        filters = {"environmentIds": [env]} if env else {}
+        task_ids = [self.pick(list(self.tasks), i) for i in picks]
+        filters = {"environmentIds": envs, "references": references, "taskIds": task_ids}
         listed = self.page_through(caller, "ListTasks", "tasks", size, filters)
         expected = {
             tid
             for tid, t in self.tasks.items()
-            if t.caller == caller and env in (None, t.environment_id)
+            if t.caller == caller
+            and (not envs or t.environment_id in envs)
+            and (not references or t.reference in references)
+            and (not task_ids or tid in task_ids)
         }
         assert set(listed) == expected
 
     @rule(
-        who=st.integers(0, 1), size=st.integers(1, 7), phase=st.sampled_from([None, *PHASE_NAMES])
+        who=st.integers(0, 1),
+        size=st.integers(1, 7),
+        phase=st.sampled_from([None, *PHASE_NAMES]),
+        envs=FILTER_ENVIRONMENTS,
+        references=FILTER_REFERENCES,
+        picks=FILTER_PICKS,
     )
-    def list_task_executions(self, who: int, size: int, phase: str | None) -> None:
+    def list_task_executions(
+        self,
+        who: int,
+        size: int,
+        phase: str | None,
+        envs: list[str],
+        references: list[str],
+        picks: list[int],
+    ) -> None:
         caller = self.callers[who]
-        filters = {"phases": [phase]} if phase else {}
+        task_ids = [self.pick(list(self.tasks), i) for i in picks]
+        phases = [phase] if phase else []
+        mine = {eid: e for eid, e in self.executions.items() if e.caller == caller}
+        # The manual clock stands still between these calls, so each phase is the listed one.
+        phase_of = {
+            eid: self.call(caller, "GetTaskExecution", {"id": eid})["taskExecution"]["status"][
+                "phase"
+            ]
+            for eid in mine
+        }
+        filters = {
+            "taskIds": task_ids,
+            "taskReferences": references,
+            "environmentIds": envs,
+            "phases": phases,
+        }
         listed = self.page_through(caller, "ListTaskExecutions", "taskExecutions", size, filters)
-        mine = {eid for eid, owner in self.executions.items() if owner == caller}
-        if phase is None:
-            assert set(listed) == mine
-        else:
-            assert set(listed) <= mine
+        expected = {
+            eid
+            for eid, e in mine.items()
+            if (not task_ids or e.task_id in task_ids)
+            and (not references or e.reference in references)
+            and (not envs or e.environment_id in envs)
+            and (not phases or phase_of[eid] in phases)
+        }
+        assert set(listed) == expected
 
     @rule()
     def export_import_round_trip(self) -> None:
@@ -335,8 +400,9 @@ class BackendMachine(RuleBasedStateMachine):
 
     @invariant()
     def executions_obey_the_universal_rules(self) -> None:
-        for execution_id, caller in self.executions.items():
-            execution = self.call(caller, "GetTaskExecution", {"id": execution_id})["taskExecution"]
+        for execution_id, record in self.executions.items():
+            response = self.call(record.caller, "GetTaskExecution", {"id": execution_id})
+            execution = response["taskExecution"]
             status, metadata = execution["status"], execution["metadata"]
             phase = status["phase"]
             version = int(status["statusVersion"])

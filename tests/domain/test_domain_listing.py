@@ -141,6 +141,42 @@ def test_list_tasks_filters_or_within_and_across() -> None:
     assert listed(references=["zzz"]) == []
 
 
+def test_list_tasks_filters_forget_deleted_tasks() -> None:
+    world = World()
+    gone = world.create("build", environment_id=ENV_A)
+    kept = world.create("build", environment_id=ENV_B)
+    unnamed = world.create(environment_id=ENV_A)
+    for task in (gone, unnamed):
+        world.call("DeleteTask", {"id": task["id"]})
+
+    def listed(**filters: Any) -> list[str]:
+        return _page(world, "ListTasks", {"filter": filters})[0]
+
+    assert listed(references=["build"]) == [kept["id"]]
+    assert listed(environmentIds=[ENV_A]) == []
+    assert listed(references=[""]) == []
+    assert listed(environmentIds=[ENV_A, ENV_B], references=["build"]) == [kept["id"]]
+    again = world.create("build", environment_id=ENV_A)  # the reference is free again
+    assert listed(references=["build"]) == [kept["id"], again["id"]]
+
+
+def test_list_tasks_filters_after_an_import() -> None:
+    world = World()
+    a = world.create("a", environment_id=ENV_A)
+    b = world.create("b", environment_id=ENV_B)
+    world.start(a["id"])
+    world.backend.import_state(world.backend.export_state())
+
+    def listed(method: str, **filters: Any) -> list[str]:
+        return _page(world, method, {"filter": filters})[0]
+
+    assert listed("ListTasks", environmentIds=[ENV_B]) == [b["id"]]
+    assert listed("ListTasks", references=["a"]) == [a["id"]]
+    assert len(listed("ListTaskExecutions", environmentIds=[ENV_A])) == 1
+    assert len(listed("ListTaskExecutions", taskReferences=["a"], taskIds=[a["id"]])) == 1
+    assert listed("ListTaskExecutions", environmentIds=[ENV_B]) == []
+
+
 def test_list_tasks_filtered_paging_returns_every_match_once() -> None:
     world = World()
     expected = []
@@ -150,6 +186,9 @@ def test_list_tasks_filtered_paging_returns_every_match_once() -> None:
             expected.append(task["id"])
     assert _all_pages(world, "ListTasks", 2, environmentIds=[ENV_B]) == expected
     assert _all_pages(world, "ListTasks", 3, taskIds=expected) == expected
+    assert _all_pages(world, "ListTasks", 4, environmentIds=[ENV_A, ENV_B]) == _all_pages(
+        world, "ListTasks", 7
+    )
 
 
 def test_list_tasks_sees_only_the_callers_tasks() -> None:
@@ -177,6 +216,33 @@ def test_list_tasks_unfiltered_page_reads_only_the_page() -> None:
     ids, token = _page(world, "ListTasks", {"pagination": {"token": token}})
     assert len(ids) == 25
     assert reads == 50
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"environmentIds": [MISSING_ID]},
+        {"references": ["nowhere"]},
+        {"environmentIds": [ENV_B], "references": ["t-9999"]},
+        {"references": ["t-9999", "nowhere"]},
+    ],
+)
+def test_list_tasks_filtered_page_reads_only_the_page(filters: dict[str, Any]) -> None:
+    world = World()
+    for index in range(10_000):
+        world.create(f"t-{index}")
+    tenant = world.backend._tenants[world.alice.subject_id]
+    reads = 0
+
+    class CountingDict(dict[str, Any]):
+        def __getitem__(self, key: str) -> Any:
+            nonlocal reads
+            reads += 1
+            return super().__getitem__(key)
+
+    tenant.tasks = CountingDict(tenant.tasks)
+    response = world.call("ListTasks", {"filter": filters})
+    assert reads <= 2 * len(response.get("tasks", [])) + 1
 
 
 def test_list_task_executions_orders_pages_and_filters() -> None:
