@@ -60,10 +60,12 @@ def main() -> int:
         server.advance(7)
         server.call("StartTask", {"id": package})
         server.advance(5.5)
+        server.call("StartTask", {"id": test})
+        server.advance(2)  # this one is RUNNING: its Build step is half done
 
         options = webdriver.ChromeOptions()
         options.binary_location = "/usr/bin/chromium"
-        for argument in ("--headless=new", "--no-sandbox", "--window-size=1400,1050"):
+        for argument in ("--headless=new", "--no-sandbox", "--window-size=1400,1330"):
             options.add_argument(argument)
         browser = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
         try:

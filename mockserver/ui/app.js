@@ -252,7 +252,6 @@
         badge(phase),
         el("strong", {}, name),
         el("code", { title: execution.id }, shortId(execution.id)),
-        el("span", { class: "muted" }, times.join(" · ")),
         el(
           "span",
           { class: "actions" },
@@ -265,6 +264,7 @@
           ),
         ),
       ),
+      el("div", { class: "times muted" }, times.join(" · ")),
       status.failureMessage && el("p", { class: "failure" }, status.failureMessage),
       renderTimeline(execution, plan, steps),
       open && el("pre", { class: "log" }, state.openLogs.get(execution.id) || "(no lines yet)"),
@@ -413,7 +413,7 @@
       const head = el(
         "tr",
         {},
-        ["match", "outcome", "duration", "failure message", "output, logs"].map((h) => el("th", {}, h)),
+        ["match", "outcome", "duration", "failure message", "output and logs"].map((h) => el("th", {}, h)),
       );
       const rows = rules.map((rule) =>
         el(
@@ -423,7 +423,12 @@
           el("td", {}, rule.outcome || "succeed"),
           el("td", {}, rule.duration === undefined ? "default" : rule.duration + " s"),
           el("td", {}, rule.failure_message || ""),
-          el("td", {}, el("code", {}, JSON.stringify({ output: rule.output, logs: rule.logs }))),
+          el(
+            "td",
+            {},
+            rule.output && el("code", {}, JSON.stringify(rule.output)),
+            (rule.logs || []).map((line) => el("div", { class: "logline" }, line)),
+          ),
         ),
       );
       parts.push(el("table", {}, el("thead", {}, head), el("tbody", {}, rows)));
