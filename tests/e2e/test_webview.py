@@ -26,8 +26,13 @@ from tests.support.server_process import ServerProcess
 pytestmark = pytest.mark.e2e
 
 SERVICE = "/gitpod.v1.EnvironmentAutomationService"
-TOKENS = ("webview-flow-7c1d9e", "webview-escape-52ab04", "webview-login-e81f3a")
-FLOW, ESCAPE, LOGIN = TOKENS
+TOKENS = (
+    "webview-flow-7c1d9e",
+    "webview-escape-52ab04",
+    "webview-login-e81f3a",
+    "webview-controls-0b6d27",
+)
+FLOW, ESCAPE, LOGIN, CONTROLS = TOKENS
 WAIT_SECONDS = 20.0  # an upper bound for the page to catch up, never a measured figure
 
 T = TypeVar("T")
@@ -169,6 +174,11 @@ def test_webview_starts_a_task_advances_the_clock_and_shows_succeeded(
         "SUCCEEDED",
     ]
 
+    # The logs, opened from the page.
+    browser.find_element(By.CSS_SELECTOR, card + " button.logs").click()
+    _wait(browser, lambda d: "[Test] step succeeded" in _text(d, card + " pre.log"), "the logs")
+    assert "[Build] step started" in _text(browser, card + " pre.log")
+
     # The journal: the page's StartTask, opened, shows the request and the response.
     browser.find_element(By.CSS_SELECTOR, 'tr.request[data-method="StartTask"]').click()
     request = _wait(browser, lambda d: _text(d, "pre.request-body"), "the request body")
@@ -215,3 +225,26 @@ def test_webview_asks_for_a_token_and_follows_the_servers_rules(
     _wait(browser, lambda d: d.find_element(By.ID, "main").is_displayed(), "the tenant's view")
     _wait(browser, lambda d: "No tasks yet" in _text(d, "#tasks"), "the empty tenant")
     assert browser.execute_script("return sessionStorage.length") == 1
+
+
+def test_webview_stops_an_execution_and_resets_the_tenant(
+    browser: WebDriver, server: ServerProcess
+) -> None:
+    with _api(server, CONTROLS) as api:
+        task = _call(api, "CreateTask", task_body("build"))["task"]
+        execution = _call(api, "StartTask", {"id": task["id"]})["taskExecution"]
+        _open(browser, server, CONTROLS)
+        card = f'article.execution[data-execution-id="{execution["id"]}"]'
+        _wait(browser, lambda d: _text(d, card + " .badge") == "PENDING", "the execution")
+        browser.find_element(By.CSS_SELECTOR, card + " button.stop").click()
+        _wait(browser, lambda d: _text(d, card + " .badge") == "STOPPED", "STOPPED")
+        read = _call(api, "GetTaskExecution", {"id": execution["id"]})["taskExecution"]
+        assert read["status"]["phase"] == "TASK_EXECUTION_PHASE_STOPPED"
+        assert browser.find_elements(By.CSS_SELECTOR, card + " button.stop") == []
+
+        browser.find_element(By.ID, "reset").click()
+        browser.switch_to.alert.accept()  # "Forget every task ... of this tenant?"
+        _wait(browser, lambda d: "No tasks yet" in _text(d, "#tasks"), "the emptied tenant")
+        assert "No executions yet" in _text(browser, "#executions")
+        listed = api.post(f"{SERVICE}/ListTasks", json={}).json()
+        assert listed == {"pagination": {}}
