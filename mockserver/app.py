@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -24,24 +26,35 @@ from mockserver.domain import (
     Backend,
     Clock,
     DomainError,
+    IdGenerator,
     ManualClock,
     RandomIds,
     RealClock,
     Scenario,
+    SeededIds,
     Timing,
 )
 from mockserver.http.auth import Authenticator
-from mockserver.http.connect import ConnectError, error_response, from_domain
+from mockserver.http.connect import ConnectError, Receive, Scope, Send, error_response, from_domain
 from mockserver.http.control import ControlApi
 from mockserver.http.journal import Journal
 from mockserver.http.normalize import build_normalizer
-from mockserver.http.rpc import RpcEndpoint, UnknownMethodEndpoint
+from mockserver.http.request_log import stream_request_log
+from mockserver.http.rpc import RAW_SEND_KEY, RpcEndpoint, UnknownMethodEndpoint
 from mockserver.http.ui import ui_routes
 from mockserver.http.validation import RequestValidator
 from openapi.errors import Code, codes_for_status
 from openapi.methods import METHODS_BY_NAME, SERVICE
 
-__all__ = ["StateFileError", "build_backend", "create_app", "load_document"]
+__all__ = [
+    "CORS_ALLOW_HEADERS",
+    "CORS_EXPOSE_HEADERS",
+    "FakeApp",
+    "StateFileError",
+    "build_backend",
+    "create_app",
+    "load_document",
+]
 
 logger = logging.getLogger("mockserver")
 
@@ -64,12 +77,14 @@ def build_backend(config: ServerConfig) -> Backend:
     scenario = None
     if config.scenario_path is not None:
         scenario = Scenario.from_yaml(config.scenario_path.read_text(encoding="utf-8"))
+    ids: IdGenerator = RandomIds() if config.seed is None else SeededIds(config.seed)
     return Backend(
         clock,
-        RandomIds(),
+        ids,
         Timing(pending_delay=config.pending_delay, step_duration=config.step_duration),
         scenario,
         log_url_base=config.url,
+        environments=config.environments,
     )
 
 
@@ -93,6 +108,8 @@ def _rpc_routes(
             authenticator=authenticator,
             journal=journal,
             max_body_bytes=config.max_body_bytes,
+            request_log=stream_request_log() if config.request_log else None,
+            origin_from_host=config.url_from_host,
         )
         routes.append(Route(path, endpoint, name=method.name))
     routes.append(Route(f"/{SERVICE}/{{name:path}}", UnknownMethodEndpoint(), name="unknown"))
@@ -173,6 +190,60 @@ def save_state_file(backend: Backend, path: Path) -> None:
         raise
 
 
+# -- browsers ---------------------------------------------------------------------------
+
+# After connect-es's cors.ts (allowedHeaders / exposedHeaders), plus Authorization for the
+# bearer token and the compression headers a client may send or read.
+CORS_ALLOW_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "Content-Encoding",
+    "Accept-Encoding",
+    "Connect-Protocol-Version",
+    "Connect-Timeout-Ms",
+    "Connect-Content-Encoding",
+    "Connect-Accept-Encoding",
+    "Grpc-Timeout",
+    "X-Grpc-Web",
+    "X-User-Agent",
+)
+CORS_EXPOSE_HEADERS = (
+    "Content-Encoding",
+    "Connect-Content-Encoding",
+    "Connect-Accept-Encoding",
+    "Grpc-Status",
+    "Grpc-Message",
+    "Grpc-Status-Details-Bin",
+    "Retry-After",
+    "Accept-Post",
+    "Allow",
+)
+CORS_MAX_AGE = 7200  # seconds a browser may cache a preflight answer
+
+
+def _cors(origins: tuple[str, ...]) -> list[Middleware]:
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(origins),
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=list(CORS_ALLOW_HEADERS),
+            expose_headers=list(CORS_EXPOSE_HEADERS),
+            max_age=CORS_MAX_AGE,
+        )
+    ]
+
+
+class FakeApp(Starlette):
+    """Starlette, keeping the server's own ``send`` in the scope for dropped connections."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[RAW_SEND_KEY] = send
+        await super().__call__(scope, receive, send)
+
+
 # -- the factory ------------------------------------------------------------------------
 
 
@@ -193,7 +264,7 @@ def create_app(config: ServerConfig | None = None, *, backend: Backend | None = 
         load_state_file(backend, state_path)
 
     document = load_document()
-    authenticator = Authenticator(config.tokens)
+    authenticator = Authenticator(config.tokens, config.admin_tokens)
     journal = Journal(config.journal_size)
     control = ControlApi(backend, journal, authenticator, config.max_body_bytes)
 
@@ -204,7 +275,8 @@ def create_app(config: ServerConfig | None = None, *, backend: Backend | None = 
             save_state_file(backend, state_path)
             logger.info("state written to %s", state_path)
 
-    app = Starlette(
+    app = FakeApp(
+        middleware=_cors(config.cors_origins),
         routes=[
             *_rpc_routes(document, backend, config, authenticator, journal),
             *control.routes(),

@@ -12,8 +12,11 @@ import signal
 import socket
 import sys
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
+from importlib import metadata
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import uvicorn
 
@@ -61,6 +64,47 @@ def _token(text: str) -> str:
     if not text or text != text.strip():
         raise argparse.ArgumentTypeError("a token must be non-empty, without surrounding spaces")
     return text
+
+
+def _uuid(text: str) -> str:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a UUID") from None
+
+
+def _origin(text: str) -> str:
+    if text == "*":
+        return text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an origin (scheme://host[:port], or *)")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL")
+    return text.rstrip("/")
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
+def _version() -> str:
+    try:
+        return metadata.version("ona-automation-fake")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        return "unknown"
+
+
+# Addresses that mean "every interface": no client can use them in a URL.
+_WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]", ""})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,6 +162,54 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept only this bearer token (repeatable); default: any non-empty token",
     )
     parser.add_argument(
+        "--admin-token",
+        type=_token,
+        action="append",
+        default=[],
+        dest="admin_tokens",
+        metavar="TOKEN",
+        help="operator token for the control API (repeatable): resets everything, moves the"
+        " server clock, sets the default scenario, exports and imports all state",
+    )
+    parser.add_argument(
+        "--environment",
+        type=_uuid,
+        action="append",
+        default=[],
+        dest="environments",
+        metavar="ID",
+        help="know only these environments (repeatable), like a real deployment; default: any",
+    )
+    parser.add_argument(
+        "--cors-origin",
+        type=_origin,
+        action="append",
+        default=[],
+        dest="cors_origins",
+        metavar="ORIGIN",
+        help="let browser pages of this origin call the server (repeatable; * for any)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_int,
+        metavar="N",
+        help="generate the same ids (per tenant) and fault rolls on every run",
+    )
+    parser.add_argument(
+        "--public-url",
+        type=_url,
+        metavar="URL",
+        help="base URL clients reach the server at, for logUrl (default: the bound address;"
+        " on 0.0.0.0 or :: the request's Host)",
+    )
+    parser.add_argument(
+        "--request-log",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="one line per API call on stdout (default: on when stdout is a terminal)",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument(
         "--strict",
         action="store_true",
         help="reject unknown fields and unknown enum names (invalid_argument)"
@@ -146,6 +238,12 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         scenario_path=args.scenario,
         state_path=args.state,
         tokens=frozenset(args.tokens),
+        admin_tokens=frozenset(args.admin_tokens),
+        environments=frozenset(args.environments) or None,
+        cors_origins=tuple(args.cors_origins),
+        seed=args.seed,
+        request_log=sys.stdout.isatty() if args.request_log is None else args.request_log,
+        public_url=args.public_url,
         strict=args.strict,
         max_body_bytes=args.max_body_bytes,
         log_level=args.log_level,
@@ -201,7 +299,8 @@ def serve(config: ServerConfig, sock: socket.socket) -> None:
     )
     server = _Server(uv_config)
     _tune_gc()
-    print(f"mockserver listening on {config.url}", flush=True)
+    # The bound address (what a local client uses); --public-url only shapes log URLs.
+    print(f"mockserver listening on {base_url(config.host, config.port)}", flush=True)
     server.run(sockets=[sock])
 
 
@@ -237,7 +336,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     with sock:
         port = sock.getsockname()[1]
         config = config_from_args(args)
-        config = dataclasses.replace(config, port=port, public_url=base_url(args.host, port))
+        if args.public_url is not None:
+            config = dataclasses.replace(config, port=port)
+        elif args.host in _WILDCARD_HOSTS:
+            config = dataclasses.replace(
+                config, port=port, public_url=base_url(args.host, port), url_from_host=True
+            )
+        else:
+            config = dataclasses.replace(config, port=port, public_url=base_url(args.host, port))
         try:
             serve(config, sock)
         except StateFileError as error:

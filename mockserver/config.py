@@ -27,11 +27,19 @@ class ServerConfig:
     scenario_path: Path | None = None
     state_path: Path | None = None
     tokens: frozenset[str] = frozenset()  # empty: any non-empty bearer token is accepted
+    admin_tokens: frozenset[str] = frozenset()  # the operator's: the control API, globally
+    environments: frozenset[str] | None = None  # None: any environment id exists
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed; "*" for any; () off
+    seed: int | None = None  # repeatable ids per tenant (and fault rolls)
+    request_log: bool = False  # one line per API call on stdout
     strict: bool = False
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     journal_size: int = DEFAULT_JOURNAL_SIZE
     log_level: str = "info"
     public_url: str | None = None  # base of log URLs; None: derived from host and port
+    # Base log URLs on each request's Host header (for a server bound to a wildcard
+    # address without --public-url, whose own address means nothing to a client).
+    url_from_host: bool = False
 
     def __post_init__(self) -> None:
         if self.clock not in ("real", "manual"):
@@ -46,8 +54,9 @@ class ServerConfig:
             raise ValueError(f"max_body_bytes must be at least 1, got {self.max_body_bytes}")
         if self.journal_size < 1:
             raise ValueError(f"journal_size must be at least 1, got {self.journal_size}")
-        if any(not token or token != token.strip() for token in self.tokens):
-            raise ValueError("tokens must be non-empty and carry no surrounding whitespace")
+        for tokens in (self.tokens, self.admin_tokens):
+            if any(not token or token != token.strip() for token in tokens):
+                raise ValueError("tokens must be non-empty and carry no surrounding whitespace")
 
     @property
     def url(self) -> str:

@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.support.server_process import ServerProcess
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
@@ -28,3 +32,26 @@ def test_readme_first_lines_give_the_two_commands() -> None:
     first_block = README.read_text(encoding="utf-8").split("```")[1]
     assert "python3 -m mockserver" in first_block
     assert "tox" in first_block
+
+
+def _run_against_server(block: str) -> str:
+    """Run a README block against a real server on a free port, for the 8080 it names."""
+    with ServerProcess("--clock", "manual") as server:
+        code = block.replace("http://127.0.0.1:8080", server.url)
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.e2e
+def test_readme_sdk_example_prints_the_named_phase() -> None:
+    block = next(b for b in _python_blocks() if "ona_sdk.create_client" in b)
+    assert _run_against_server(block) == "TASK_EXECUTION_PHASE_PENDING\n"
+
+
+@pytest.mark.e2e
+def test_readme_json_codec_example_sends_a_token() -> None:
+    block = next(b for b in _python_blocks() if "google_protobuf_json_codec" in b)
+    assert _run_against_server(block) == "0 tasks\n"

@@ -15,7 +15,8 @@ from mockserver.domain.errors import (
     NotFound,
     Unimplemented,
 )
-from mockserver.domain.ids import IdGenerator, RandomIds, SequentialIds
+from mockserver.domain.faults import Fault, FaultRule
+from mockserver.domain.ids import IdGenerator, RandomIds, SeededIds, SequentialIds
 from mockserver.domain.methods import METHOD_NAMES
 from mockserver.domain.phases import (
     EXECUTION_TRANSITIONS,
@@ -41,6 +42,8 @@ __all__ = [
     "Clock",
     "DomainError",
     "FailedPrecondition",
+    "Fault",
+    "FaultRule",
     "IdGenerator",
     "InvalidArgument",
     "JsonObject",
@@ -53,6 +56,7 @@ __all__ = [
     "Rule",
     "Scenario",
     "ScenarioError",
+    "SeededIds",
     "SequentialIds",
     "StepBehaviour",
     "Timing",

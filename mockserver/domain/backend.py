@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from types import MappingProxyType
 
 from mockserver.domain import graph, paging, protojson, state
@@ -30,13 +31,15 @@ from mockserver.domain.executions import (
     log_lines,
     view,
 )
-from mockserver.domain.ids import IdGenerator
+from mockserver.domain.faults import Fault, FaultState
+from mockserver.domain.ids import IdGenerator, SeededIds
 from mockserver.domain.paging import OrderedIndex
 from mockserver.domain.phases import parse_phase
 from mockserver.domain.presenter import execution_json
 from mockserver.domain.scenario import Scenario
 from mockserver.domain.store import Indexes, TenantStore
 from mockserver.domain.tasks import CreateTask, TaskRecord, UpdateTask, task_json
+from mockserver.domain.tenancy import TenantControl
 from mockserver.domain.timestamps import format_timestamp, from_micros, seconds_to_micros, to_micros
 from mockserver.domain.timing import Timing
 from mockserver.domain.types import JsonObject, Micros, TaskKey
@@ -46,8 +49,11 @@ Handler = Callable[[Caller, JsonObject], JsonObject]
 _TASKS = "tasks"
 _EXECUTIONS = "executions"
 _EMPTY = TenantStore()  # what a caller with no state reads; never written to
+_DEFAULTS = TenantControl()  # what a tenant that set nothing has; never written to
 DEFAULT_TIMING = Timing()
 OVERVIEW_LIMIT = 500  # newest tasks and executions the web view shows
+# RFC 3339 ends at year 9999: no clock may move past it.
+MAX_TIME_US: Micros = to_micros(datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
 
 
 class Backend:
@@ -60,14 +66,21 @@ class Backend:
         timing: Timing = DEFAULT_TIMING,
         scenario: Scenario | None = None,
         log_url_base: str = "http://127.0.0.1:8080",
+        environments: Iterable[str] | None = None,
     ) -> None:
         self.clock = clock
         self.ids = ids
         self.timing = timing
+        # The default scenario: what every tenant uses until it loads its own.
         self.scenario = scenario if scenario is not None else Scenario()
         self.log_url_base = log_url_base
+        # None: any environment id is accepted; else only these exist (a real deployment).
+        self.environments = (
+            None if environments is None else frozenset(e.lower() for e in environments)
+        )
         self._lock = threading.Lock()
         self._tenants: dict[str, TenantStore] = {}
+        self._controls: dict[str, TenantControl] = {}
         self._used_ids: set[str] = set()
         self._handlers: dict[str, Handler] = {
             "CreateTask": self.create_task,
@@ -99,6 +112,7 @@ class Backend:
     def create_task(self, caller: Caller, request: JsonObject) -> JsonObject:
         """CreateTask -> ``{"task": ...}``."""
         parsed = CreateTask.parse(request)
+        self._check_environment(parsed.environment_id)
         with self._lock:
             tenant = self._read(caller)
             if parsed.reference:
@@ -109,7 +123,7 @@ class Backend:
                         f"environment {parsed.environment_id}"
                     )
             self._check_dependencies(tenant, parsed.environment_id, parsed.depends_on, None)
-            task = parsed.record(self._new_id(), self._now(), caller.subject)
+            task = parsed.record(self._new_id(caller), self._now(caller), caller.subject)
             self._write(caller).add_task(task)
             return {"task": task_json(task)}
 
@@ -126,6 +140,8 @@ class Backend:
         environments = set(protojson.id_list(filters, "environmentIds", "filter.environmentIds"))
         references = set(protojson.string_list(filters, "references", "filter.references"))
         task_ids = set(protojson.id_list(filters, "taskIds", "filter.taskIds"))
+        if environments and self._unknown_environments(environments):
+            return _list_response("tasks", [], "")
         with self._lock:
             tenant = self._read(caller)
             tasks = tenant.tasks
@@ -170,7 +186,7 @@ class Backend:
                 raise FailedPrecondition(
                     f"task {task_id} cannot be deleted: task {user} depends on it"
                 )
-            now = self._now()
+            now = self._now(caller)
             for execution in tenant.executions_of(task_id):
                 if not view(execution, now).terminal:
                     execution.stopped_us = now
@@ -185,15 +201,18 @@ class Backend:
         with self._lock:
             tenant = self._read(caller)
             task = self._task(tenant, task_id)
-            now = self._now()
+            now = self._now(caller)
+            scenario = self.scenario_for(caller)
             groups: list[tuple[StepPlan, ...]] = []
             previous: tuple[str, ...] = ()
             for members in graph.plan_groups(tenant.tasks, task.id):
-                steps = tuple(self._plan_step(member, previous) for member in members)
+                steps = tuple(
+                    self._plan_step(caller, scenario, member, previous) for member in members
+                )
                 groups.append(steps)
                 previous = tuple(step.id for step in steps)
             execution = ExecutionRecord(
-                id=self._new_id(),
+                id=self._new_id(caller),
                 task_id=task.id,
                 environment_id=task.environment_id,
                 task_reference=task.reference,
@@ -204,7 +223,8 @@ class Backend:
                 groups=tuple(groups),
             )
             self._write(caller).add_execution(execution)
-            rendered = execution_json(execution, initial_view(execution), self.log_url_base)
+            base = caller.origin or self.log_url_base
+            rendered = execution_json(execution, initial_view(execution), base)
             return {"taskExecution": rendered}
 
     def list_task_executions(self, caller: Caller, request: JsonObject) -> JsonObject:
@@ -217,6 +237,8 @@ class Backend:
         task_ids = set(protojson.id_list(filters, "taskIds", "filter.taskIds"))
         references = set(protojson.string_list(filters, "taskReferences", "filter.taskReferences"))
         environments = set(protojson.id_list(filters, "environmentIds", "filter.environmentIds"))
+        if environments and self._unknown_environments(environments):
+            return _list_response("taskExecutions", [], "")
         raw_phases = filters.get("phases") or []
         if not isinstance(raw_phases, list):
             raise InvalidArgument("filter.phases: expected a list")
@@ -224,7 +246,7 @@ class Backend:
         with self._lock:
             tenant = self._read(caller)
             executions = tenant.executions
-            now = self._now()
+            now = self._now(caller)
             if not (task_ids or references or environments or phases):
                 keys, token = paging.unfiltered_page(
                     tenant.execution_index, cursor, size, _EXECUTIONS
@@ -247,7 +269,7 @@ class Backend:
                 ]
                 candidates = _smallest_match(fields, cursor) or tenant.execution_index.after(cursor)
                 keys, token = paging.take_page(candidates, accept, size, _EXECUTIONS)
-            rendered = [self._render(executions[key[1]], now) for key in keys]
+            rendered = [self._render(executions[key[1]], now, caller) for key in keys]
             return _list_response("taskExecutions", rendered, token)
 
     def get_task_execution(self, caller: Caller, request: JsonObject) -> JsonObject:
@@ -255,14 +277,14 @@ class Backend:
         execution_id = protojson.required_id(request, "id")
         with self._lock:
             execution = self._execution(self._read(caller), execution_id)
-            return {"taskExecution": self._render(execution, self._now())}
+            return {"taskExecution": self._render(execution, self._now(caller), caller)}
 
     def stop_task_execution(self, caller: Caller, request: JsonObject) -> JsonObject:
         """StopTaskExecution -> ``{}``; a finished execution is left as it is."""
         execution_id = protojson.required_id(request, "id")
         with self._lock:
             execution = self._execution(self._read(caller), execution_id)
-            now = self._now()
+            now = self._now(caller)
             if not view(execution, now).terminal:
                 execution.stopped_us = now
             return {}
@@ -271,7 +293,7 @@ class Backend:
         """The log text emitted by now, one ``[time] [step label] line`` per line."""
         with self._lock:
             execution = self._execution(self._read(caller), execution_id.lower())
-            lines = log_lines(execution, self._now())
+            lines = log_lines(execution, self._now(caller))
         return "".join(line + "\n" for line in lines)
 
     def overview(self, caller: Caller, limit: int = OVERVIEW_LIMIT) -> JsonObject:
@@ -282,7 +304,7 @@ class Backend:
         """
         with self._lock:
             tenant = self._read(caller)
-            now = self._now()
+            now = self._now(caller)
             tasks = [task_json(tenant.tasks[key[1]]) for key in tenant.task_index.last(limit)]
             executions: list[JsonObject] = []
             for key in tenant.execution_index.last(limit):
@@ -290,7 +312,9 @@ class Backend:
                 current = view(record, now)
                 executions.append(
                     {
-                        "execution": execution_json(record, current, self.log_url_base),
+                        "execution": execution_json(
+                            record, current, caller.origin or self.log_url_base
+                        ),
                         "steps": [_step_times(step) for step in current.steps],
                     }
                 )
@@ -304,35 +328,120 @@ class Backend:
 
     # -- control --------------------------------------------------------------------------
 
-    def set_scenario(self, scenario: Scenario) -> None:
-        """Use ``scenario`` for executions started from now on."""
+    def scenario_for(self, caller: Caller | None) -> Scenario:
+        """The scenario in force for ``caller``: its own, else the server's default."""
+        if caller is None:
+            return self.scenario
+        control = self._controls.get(caller.subject_id)
+        own = None if control is None else control.scenario
+        return self.scenario if own is None else own
+
+    def set_scenario(self, scenario: Scenario, caller: Caller | None = None) -> None:
+        """Use ``scenario`` for the caller's executions started from now on, or as the
+        default of every tenant without its own (``None``)."""
         with self._lock:
-            self.scenario = scenario
+            if caller is None:
+                self.scenario = scenario
+            else:
+                control = self._write_control(caller)
+                control.scenario = scenario
+                control.faults = None
+
+    def fault(self, caller: Caller, method: str, request: JsonObject) -> Fault | None:
+        """The fault the caller's scenario injects into this call, if any (and count it).
+
+        Cheap when the scenario has no faults: one lookup, no lock.
+        """
+        scenario = self.scenario_for(caller)
+        if not scenario.faults:
+            return None
+        with self._lock:
+            control = self._write_control(caller)
+            state = control.faults
+            if state is None or state.rules is not scenario.faults:
+                seed = None if not isinstance(self.ids, SeededIds) else self.ids.seed
+                state = control.faults = FaultState(scenario.faults, f"{seed}/{caller.subject_id}")
+            return state.decide(method, request, self._now(caller))
+
+    @property
+    def manual(self) -> bool:
+        """Whether the clock is a manual one (only then can it be advanced)."""
+        return isinstance(self.clock, ManualClock)
+
+    def now(self, caller: Caller | None = None) -> Micros:
+        """The caller's time (the server's clock plus the tenant's offset), or the server's."""
+        return self._now(caller)
+
+    def advance_clock(self, seconds: float, caller: Caller | None = None) -> Micros:
+        """Move the caller's clock (or the server's, moving every tenant: ``None``) forward.
+
+        :class:`FailedPrecondition` on a real clock; :class:`InvalidArgument` when the time
+        would pass the end of year 9999, the last instant RFC 3339 can write.
+        """
+        clock = self.clock
+        if not isinstance(clock, ManualClock):
+            raise FailedPrecondition("the clock is real; only a manual clock can be advanced")
+        with self._lock:
+            if caller is None:
+                offsets = [control.clock_offset_us for control in self._controls.values()]
+                latest = self._now(None) + max([0, *offsets])
+            else:
+                latest = self._now(caller)
+            if not seconds <= (MAX_TIME_US - latest) / 1_000_000:
+                raise InvalidArgument(
+                    f"seconds: {seconds!r} would move the clock past "
+                    f"{format_timestamp(MAX_TIME_US)}"
+                )
+            if caller is None:
+                clock.advance(seconds)
+            else:
+                self._write_control(caller).clock_offset_us += seconds_to_micros(seconds)
+            return self._now(caller)
 
     def reset(self, caller: Caller | None = None) -> None:
-        """Forget the caller's state, or every tenant's (``None``)."""
+        """Forget the caller's state, scenario and clock, or every tenant's (``None``)."""
         with self._lock:
             if caller is None:
                 self._tenants.clear()
+                self._controls.clear()
                 self._used_ids.clear()
+                if isinstance(self.ids, SeededIds):
+                    self.ids.forget()
             else:
-                self._tenants.pop(caller.subject_id, None)
+                key = caller.subject_id
+                store = self._tenants.pop(key, None)
+                self._controls.pop(key, None)
+                if store is not None:
+                    # Nobody else can hold these ids; a fresh tenant may be given them again.
+                    self._used_ids.difference_update(store.all_ids())
+                if isinstance(self.ids, SeededIds):
+                    self.ids.forget(key)
 
     def export_state(self, caller: Caller | None = None) -> JsonObject:
-        """The caller's state, or every tenant's (``None``), as JSON; see :mod:`state`."""
+        """The caller's state, or every tenant's (``None``), as JSON; see :mod:`state`.
+
+        The export's ``clock`` is the caller's time (the server's for a whole export); a
+        tenant whose clock differs from it carries its own ``clock``.
+        """
         with self._lock:
+            now = self._now(caller)
             if caller is None:
-                tenants = {
-                    key: state.export_tenant(store)
-                    for key, store in sorted(self._tenants.items())
-                    if store
-                }
+                keys = sorted(set(self._tenants) | set(self._controls))
             else:
-                store = self._read(caller)
-                tenants = {caller.subject_id: state.export_tenant(store)} if store else {}
+                keys = [caller.subject_id]
+            tenants: JsonObject = {}
+            for key in keys:
+                store = self._tenants.get(key, _EMPTY)
+                control = self._controls.get(key, _DEFAULTS)
+                if not store and control.is_default:
+                    continue
+                offset = control.clock_offset_us if caller is None else 0
+                tenants[key] = state.export_tenant(
+                    store, control.scenario, now + offset if offset else None
+                )
             return {
                 "version": state.STATE_VERSION,
-                "clock": format_timestamp(self._now()),
+                "clock": format_timestamp(now),
                 "tenants": tenants,
             }
 
@@ -341,36 +450,84 @@ class Backend:
 
         A whole-state import also moves a :class:`ManualClock` to the export's ``clock``
         (backwards if need be). A per-caller import takes a document with at most one
-        tenant, loads it as the caller's whatever its key, and leaves the clock alone.
+        tenant, loads it as the caller's whatever its key, and sets the caller's clock to
+        the export's (on a manual clock). Each tenant's own scenario comes along.
         """
-        clock_us, stores = state.parse_document(data)
-        if caller is not None and len(stores) > 1:
+        parsed = state.parse_document(data, self.environments)
+        if caller is not None and len(parsed.stores) > 1:
             raise InvalidArgument(
-                f"state.tenants: a per-caller import takes at most one tenant, got {len(stores)}"
+                "state.tenants: a per-caller import takes at most one tenant, "
+                f"got {len(parsed.stores)}"
             )
+        manual = isinstance(self.clock, ManualClock)
         with self._lock:
             if caller is None:
-                self._tenants = {key: store for key, store in stores.items() if store}
-                self._used_ids = {i for store in stores.values() for i in store.all_ids()}
-                if clock_us is not None and isinstance(self.clock, ManualClock):
-                    self.clock.restore(from_micros(clock_us))
+                if parsed.clock_us is not None and isinstance(self.clock, ManualClock):
+                    self.clock.restore(from_micros(parsed.clock_us))
+                base = self._now(None)
+                self._tenants = {key: store for key, store in parsed.stores.items() if store}
+                self._used_ids = {i for store in parsed.stores.values() for i in store.all_ids()}
+                self._controls = {}
+                for key, settings in parsed.settings.items():
+                    offset = 0
+                    if manual and settings.clock_us is not None:
+                        offset = settings.clock_us - base
+                    if settings.scenario is not None or offset:
+                        self._controls[key] = TenantControl(settings.scenario, offset)
+                return
+            key = caller.subject_id
+            store = next(iter(parsed.stores.values()), None)
+            settings = next(iter(parsed.settings.values()), state.TenantSettings())
+            old = self._tenants.pop(key, None)
+            if old is not None:
+                self._used_ids.difference_update(old.all_ids())
+            if store:
+                self._tenants[key] = store
+                self._used_ids.update(store.all_ids())
+            control = TenantControl(settings.scenario)
+            clock_us = settings.clock_us if settings.clock_us is not None else parsed.clock_us
+            if manual and clock_us is not None:
+                control.clock_offset_us = clock_us - self._now(None)
+            if control.is_default:
+                self._controls.pop(key, None)
             else:
-                store = next(iter(stores.values()), None)
-                if store:
-                    self._tenants[caller.subject_id] = store
-                    self._used_ids.update(store.all_ids())
-                else:
-                    self._tenants.pop(caller.subject_id, None)
+                self._controls[key] = control
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _now(self) -> Micros:
-        return to_micros(self.clock.now())
+    def _now(self, caller: Caller | None) -> Micros:
+        now = to_micros(self.clock.now())
+        if caller is None:
+            return now
+        control = self._controls.get(caller.subject_id)
+        return now if control is None else now + control.clock_offset_us
 
-    def _new_id(self) -> str:
+    def _control(self, caller: Caller) -> TenantControl:
+        return self._controls.get(caller.subject_id, _DEFAULTS)
+
+    def _write_control(self, caller: Caller) -> TenantControl:
+        key = caller.subject_id
+        control = self._controls.get(key)
+        if control is None:
+            control = self._controls[key] = TenantControl()
+        return control
+
+    def _check_environment(self, environment_id: str) -> None:
+        if self.environments is not None and environment_id not in self.environments:
+            raise NotFound(f"environment {environment_id} not found")
+
+    def _unknown_environments(self, wanted: set[str]) -> bool:
+        """Whether a filter names only environments this server does not know."""
+        return self.environments is not None and not (wanted & self.environments)
+
+    def _new_id(self, caller: Caller) -> str:
+        ids = self.ids
+        seeded = ids if isinstance(ids, SeededIds) else None
         # An import may hold ids a deterministic generator will produce again: skip them.
         for _ in range(10_000):
-            new = self.ids.new_id().lower()
+            new = (
+                seeded.for_tenant(caller.subject_id) if seeded is not None else ids.new_id()
+            ).lower()
             if new not in self._used_ids:
                 self._used_ids.add(new)
                 return new
@@ -420,12 +577,14 @@ class Backend:
                 f"dependsOn: would create a dependency cycle through task {task_id}"
             )
 
-    def _plan_step(self, task: TaskRecord, previous: tuple[str, ...]) -> StepPlan:
-        behaviour = self.scenario.behaviour(
+    def _plan_step(
+        self, caller: Caller, scenario: Scenario, task: TaskRecord, previous: tuple[str, ...]
+    ) -> StepPlan:
+        behaviour = scenario.behaviour(
             task.reference, task.name, task.command, self.timing.step_duration
         )
         return StepPlan(
-            id=self._new_id(),
+            id=self._new_id(caller),
             task_id=task.id,
             label=task.label,
             spec=protojson.clone(task.spec),
@@ -437,8 +596,9 @@ class Backend:
             logs=behaviour.logs,
         )
 
-    def _render(self, execution: ExecutionRecord, now: Micros) -> JsonObject:
-        return execution_json(execution, view(execution, now), self.log_url_base)
+    def _render(self, execution: ExecutionRecord, now: Micros, caller: Caller) -> JsonObject:
+        base = caller.origin or self.log_url_base
+        return execution_json(execution, view(execution, now), base)
 
 
 def _step_times(step: StepStatus) -> JsonObject:

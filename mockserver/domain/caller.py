@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mockserver.domain.types import JsonObject
 
@@ -20,9 +20,14 @@ def subject_id_for(token: str) -> str:
 
 @dataclass(frozen=True)
 class Caller:
-    """The caller of one request. State is partitioned by token."""
+    """The caller of one request. State is partitioned by token.
+
+    ``origin`` (``http://host:port``), when set, is where this caller reaches the server;
+    log URLs handed to it start with it instead of the server's configured URL.
+    """
 
     token: str
+    origin: str | None = field(default=None, compare=False)
 
     @property
     def subject_id(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 import uuid
 from typing import Protocol
 
@@ -33,3 +34,32 @@ class SequentialIds:
 
     def new_id(self) -> str:
         return f"00000000-0000-4000-8000-{next(self._counter):012x}"
+
+
+class SeededIds:
+    """Repeatable random ids: one stream per tenant, derived from ``seed`` and the tenant.
+
+    Each tenant's ids depend only on the seed, the tenant and its own calls, so tenants
+    served in any interleaving (parallel test workers) still get the same ids on every run.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self._streams: dict[str, random.Random] = {}
+
+    def new_id(self) -> str:
+        return self.for_tenant("")
+
+    def for_tenant(self, tenant: str) -> str:
+        """The tenant's next id (version-4 shaped)."""
+        stream = self._streams.get(tenant)
+        if stream is None:
+            stream = self._streams[tenant] = random.Random(f"{self.seed}/{tenant}")
+        return str(uuid.UUID(int=stream.getrandbits(128), version=4))
+
+    def forget(self, tenant: str | None = None) -> None:
+        """Start a tenant's stream (or every stream, ``None``) from the beginning again."""
+        if tenant is None:
+            self._streams.clear()
+        else:
+            self._streams.pop(tenant, None)

@@ -12,6 +12,8 @@ A scenario is YAML (or the equivalent dict)::
       - match: {command: "sleep"}
         duration: 30
     latency: {GetTask: 0.5}                # simulated response latency per RPC, seconds
+    faults:                                # calls that fail on purpose; see faults.py
+      - {method: StartTask, code: unavailable, times: 2}
 
 Matchers are ``reference``, ``name`` and ``command`` (the task's, when it is started); a
 rule without ``match`` matches every step. The first matching rule wins; a step that no
@@ -30,6 +32,7 @@ from typing import Literal
 
 import yaml
 
+from mockserver.domain.faults import FaultError, FaultRule, parse_faults
 from mockserver.domain.methods import METHOD_NAMES
 from mockserver.domain.types import JsonObject
 
@@ -102,10 +105,11 @@ class Rule:
 
 @dataclass(frozen=True)
 class Scenario:
-    """An immutable set of rules plus per-RPC latencies."""
+    """An immutable set of rules plus per-RPC latencies and faults."""
 
     rules: tuple[Rule, ...] = ()
     latency: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    faults: tuple[FaultRule, ...] = ()
 
     @classmethod
     def from_yaml(cls, text: str) -> Scenario:
@@ -121,14 +125,22 @@ class Scenario:
         """Build from a parsed document; :class:`ScenarioError` names what is wrong."""
         if not isinstance(data, dict):
             raise ScenarioError(f"scenario: expected a mapping, got {_kind(data)}")
-        _reject_unknown(data, ("rules", "latency"), "scenario")
+        _reject_unknown(data, ("rules", "latency", "faults"), "scenario")
         raw_rules = data.get("rules")
         if raw_rules is None:
             raw_rules = []
         if not isinstance(raw_rules, list):
             raise ScenarioError(f"rules: expected a list, got {_kind(raw_rules)}")
         rules = tuple(_parse_rule(raw, f"rules[{index}]") for index, raw in enumerate(raw_rules))
-        return cls(rules=rules, latency=MappingProxyType(_parse_latency(data.get("latency"))))
+        try:
+            faults = parse_faults(data.get("faults"))
+        except FaultError as error:
+            raise ScenarioError(str(error)) from None
+        return cls(
+            rules=rules,
+            latency=MappingProxyType(_parse_latency(data.get("latency"))),
+            faults=faults,
+        )
 
     def to_dict(self) -> JsonObject:
         """The document form; ``Scenario.from_dict(s.to_dict()) == s``."""
@@ -156,7 +168,11 @@ class Scenario:
             if rule.logs:
                 out["logs"] = list(rule.logs)
             rules.append(out)
-        return {"rules": rules, "latency": dict(self.latency)}
+        return {
+            "rules": rules,
+            "latency": dict(self.latency),
+            "faults": [fault.to_dict() for fault in self.faults],
+        }
 
     def rule_for(self, reference: str, name: str, command: str) -> Rule | None:
         """The first rule matching the task, if any."""

@@ -5,7 +5,9 @@ Format (version 1)::
     {"version": 1,
      "clock": "<RFC 3339 time of the export>",
      "tenants": {"<subject id>": {"tasks": [<Task as the API renders it>, ...],
-                                  "executions": [<execution record>, ...]}}}
+                                  "executions": [<execution record>, ...],
+                                  "scenario": <the tenant's own scenario, if it has one>,
+                                  "clock": "<the tenant's time, if not the export's>"}}}
 
 Tenants are keyed by the caller's subject id (a UUID derived from the token), so an export
 never contains a token. An execution record keeps what the API cannot show: the resolved
@@ -23,6 +25,7 @@ raises :class:`InvalidArgument` naming the path of the first problem.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -30,6 +33,7 @@ from mockserver.domain import graph, protojson
 from mockserver.domain.errors import InvalidArgument
 from mockserver.domain.executions import ExecutionRecord, StepPlan
 from mockserver.domain.protojson import AUTOMATION_TRIGGER, SUBJECT, TASK_SPEC
+from mockserver.domain.scenario import Scenario, ScenarioError
 from mockserver.domain.store import TenantStore
 from mockserver.domain.tasks import TaskRecord, task_json
 from mockserver.domain.timestamps import (
@@ -46,8 +50,11 @@ STATE_VERSION = 1
 # -- export -----------------------------------------------------------------------------
 
 
-def export_tenant(store: TenantStore) -> JsonObject:
-    """One tenant's state, JSON-serializable, in creation order."""
+def export_tenant(
+    store: TenantStore, scenario: Scenario | None = None, clock_us: Micros | None = None
+) -> JsonObject:
+    """One tenant's state, JSON-serializable, in creation order, with its own scenario and
+    clock when it has them."""
     # A copy: an export belongs to its caller, the rendered task to the store.
     tasks = [
         protojson.clone(task_json(store.tasks[key[1]])) for key in store.task_index.after(None)
@@ -55,7 +62,12 @@ def export_tenant(store: TenantStore) -> JsonObject:
     executions = [
         export_execution(store.executions[key[1]]) for key in store.execution_index.after(None)
     ]
-    return {"tasks": tasks, "executions": executions}
+    out: JsonObject = {"tasks": tasks, "executions": executions}
+    if scenario is not None:
+        out["scenario"] = scenario.to_dict()
+    if clock_us is not None:
+        out["clock"] = format_timestamp(clock_us)
+    return out
 
 
 def export_execution(record: ExecutionRecord) -> JsonObject:
@@ -99,8 +111,26 @@ def _export_step(step: StepPlan) -> JsonObject:
 # -- import -----------------------------------------------------------------------------
 
 
-def parse_document(data: object) -> tuple[Micros | None, dict[str, TenantStore]]:
-    """Validate a whole export: its clock (if any) and a store per tenant key."""
+@dataclass(frozen=True, slots=True)
+class TenantSettings:
+    """A tenant's own scenario and clock from an export (``None``: the server's)."""
+
+    scenario: Scenario | None = None
+    clock_us: Micros | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedState:
+    """A validated export: its clock, and per tenant key a store and its settings."""
+
+    clock_us: Micros | None
+    stores: dict[str, TenantStore]
+    settings: dict[str, TenantSettings]
+
+
+def parse_document(data: object, environments: frozenset[str] | None = None) -> ParsedState:
+    """Validate a whole export; with ``environments``, every task and execution must
+    belong to one of them."""
     doc = _object(data, "state")
     version = doc.get("version")
     if version != STATE_VERSION:
@@ -110,11 +140,46 @@ def parse_document(data: object) -> tuple[Micros | None, dict[str, TenantStore]]
     raw_tenants = doc.get("tenants")
     tenants = _object({} if raw_tenants is None else raw_tenants, "state.tenants")
     stores: dict[str, TenantStore] = {}
+    settings: dict[str, TenantSettings] = {}
     for key, value in tenants.items():
         if not key:
             raise InvalidArgument("state.tenants: empty tenant key")
-        stores[key] = parse_tenant(value, f"state.tenants[{key!r}]")
-    return clock_us, stores
+        path = f"state.tenants[{key!r}]"
+        stores[key] = store = parse_tenant(value, path)
+        settings[key] = parse_settings(value, path)
+        if environments is not None:
+            _check_environments(store, environments, path)
+    return ParsedState(clock_us, stores, settings)
+
+
+def parse_settings(data: object, path: str) -> TenantSettings:
+    """The tenant's ``scenario`` and ``clock``, if the export carries them."""
+    tenant = _object(data, path)
+    raw_scenario = tenant.get("scenario")
+    scenario = None
+    if raw_scenario is not None:
+        try:
+            scenario = Scenario.from_dict(raw_scenario)
+        except ScenarioError as error:
+            raise InvalidArgument(f"{path}.scenario: {error}") from None
+    clock = tenant.get("clock")
+    clock_us = None if clock is None else _timestamp(clock, f"{path}.clock")
+    return TenantSettings(scenario, clock_us)
+
+
+def _check_environments(store: TenantStore, environments: frozenset[str], path: str) -> None:
+    for index, task in enumerate(store.tasks.values()):
+        if task.environment_id not in environments:
+            raise InvalidArgument(
+                f"{path}.tasks[{index}].environmentId: environment {task.environment_id} "
+                "is not one of the server's --environment ids"
+            )
+    for index, execution in enumerate(store.executions.values()):
+        if execution.environment_id not in environments:
+            raise InvalidArgument(
+                f"{path}.executions[{index}].environmentId: environment "
+                f"{execution.environment_id} is not one of the server's --environment ids"
+            )
 
 
 def parse_tenant(data: object, path: str) -> TenantStore:

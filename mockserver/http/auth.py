@@ -8,7 +8,17 @@ from mockserver.domain import Caller
 from mockserver.http.connect import ConnectError
 from openapi.errors import Code
 
-__all__ = ["Authenticator", "bearer_token"]
+__all__ = ["ADMIN", "Admin", "Authenticator", "bearer_token"]
+
+
+class Admin:
+    """The operator: an ``--admin-token`` on the control API, acting on every tenant."""
+
+    def __repr__(self) -> str:
+        return "ADMIN"
+
+
+ADMIN = Admin()
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -25,11 +35,19 @@ class Authenticator:
     """Turns an ``Authorization`` header into a :class:`Caller`.
 
     With an empty allow-list every non-empty token is accepted (each is its own tenant);
-    otherwise only the listed ones are.
+    otherwise only the listed ones are. Admin tokens count only on the control API.
     """
 
-    def __init__(self, allowed_tokens: Iterable[str] = ()) -> None:
+    def __init__(
+        self, allowed_tokens: Iterable[str] = (), admin_tokens: Iterable[str] = ()
+    ) -> None:
         self.allowed = frozenset(allowed_tokens)
+        self.admins = frozenset(admin_tokens)
+
+    @property
+    def restricted(self) -> bool:
+        """Whether ``--token`` limits who may call (then no control change is anonymous)."""
+        return bool(self.allowed)
 
     def caller(self, authorization: str | None) -> Caller:
         """The caller, or ``ConnectError(unauthenticated)``."""
@@ -46,4 +64,14 @@ class Authenticator:
         """The caller when a token is given (it must then be valid), else ``None``."""
         if authorization is None or not authorization.strip():
             return None
+        return self.caller(authorization)
+
+    def control_identity(self, authorization: str | None) -> Caller | Admin | None:
+        """Who acts on the control API: a tenant, the operator (an admin token), or
+        nobody (no token). A given token must be valid."""
+        if authorization is None or not authorization.strip():
+            return None
+        token = bearer_token(authorization)
+        if token is not None and token in self.admins:
+            return ADMIN
         return self.caller(authorization)

@@ -1,8 +1,14 @@
 """The control API under ``/_mock/``: test tooling, not part of the Ona API.
 
-JSON in and out; errors use the same Connect error body as the API. Tenant-scoped routes
-(state, journal, logs) need the tenant's bearer token; global ones (clock, scenario,
-health, a reset without a token) do not, but a token that is given must be valid.
+JSON in and out; errors use the same Connect error body as the API. Who acts decides what
+a route acts on:
+
+- a tenant (its bearer token): that tenant only: its data, journal, scenario and clock;
+- the operator (an ``--admin-token``): every tenant: reset all, the server clock, the
+  default scenario, the whole state, every journal;
+- nobody (no token): the same as the operator for convenience, but only while ``--token``
+  does not restrict the server; then every change needs a token. Reads of the clock and
+  the scenario stay open (they show the server's defaults).
 """
 
 from __future__ import annotations
@@ -19,14 +25,13 @@ from starlette.routing import Route
 from mockserver.domain import (
     Backend,
     Caller,
-    ManualClock,
     Scenario,
     ScenarioError,
     format_timestamp,
 )
-from mockserver.domain.timestamps import to_micros
+from mockserver.domain.caller import subject_id_for
 from mockserver.http import codecs
-from mockserver.http.auth import Authenticator
+from mockserver.http.auth import Admin, Authenticator
 from mockserver.http.body import ClientDisconnected, read_body
 from mockserver.http.connect import ConnectError
 from mockserver.http.journal import Journal
@@ -77,8 +82,27 @@ class ControlApi:
     def _caller(self, request: Request) -> Caller:
         return self.authenticator.caller(request.headers.get("authorization"))
 
-    def _optional_caller(self, request: Request) -> Caller | None:
-        return self.authenticator.optional_caller(request.headers.get("authorization"))
+    def _identity(self, request: Request) -> Caller | Admin | None:
+        return self.authenticator.control_identity(request.headers.get("authorization"))
+
+    def _actor(self, request: Request, what: str) -> Caller | None:
+        """Who a state-changing route acts for: a tenant, or ``None`` for every tenant
+        (the operator, or an anonymous caller while ``--token`` is not given)."""
+        identity = self._identity(request)
+        if isinstance(identity, Admin):
+            return None
+        if identity is None and self.authenticator.restricted:
+            raise ConnectError(
+                Code.unauthenticated,
+                f"{what} needs a bearer token: the server accepts only its --token tokens"
+                " (a tenant's acts on that tenant, an --admin-token on every tenant)",
+            )
+        return identity
+
+    def _reader(self, request: Request) -> Caller | None:
+        """A read: the tenant's view, else the server's (anyone may read the defaults)."""
+        identity = self._identity(request)
+        return identity if isinstance(identity, Caller) else None
 
     async def _body(self, request: Request) -> bytes:
         length = request.headers.get("content-length")
@@ -97,8 +121,8 @@ class ControlApi:
                 Code.invalid_argument, f"request body is not valid JSON: {error}"
             ) from None
 
-    def _now(self) -> str:
-        return format_timestamp(to_micros(self.backend.clock.now()))
+    def _now(self, caller: Caller | None) -> str:
+        return format_timestamp(self.backend.now(caller))
 
     # -- endpoints --------------------------------------------------------------------
 
@@ -106,21 +130,21 @@ class ControlApi:
         return _json({"status": "ok"})
 
     async def reset(self, request: Request) -> Response:
-        """With a token: that tenant's state and journal; without: everything."""
-        caller = self._optional_caller(request)
+        """A tenant's data, journal, scenario and clock; or everything."""
+        caller = self._actor(request, "a reset")
         self.backend.reset(caller)
         self.journal.clear(None if caller is None else caller.token)
         return _json({})
 
     async def clock(self, request: Request) -> Response:
-        kind = "manual" if isinstance(self.backend.clock, ManualClock) else "real"
-        return _json({"clock": kind, "now": self._now()})
+        kind = "manual" if self.backend.manual else "real"
+        return _json({"clock": kind, "now": self._now(self._reader(request))})
 
     async def advance(self, request: Request) -> Response:
-        """``{"seconds": N}`` moves the manual clock forward; answers ``{"now": ...}``."""
-        self._optional_caller(request)
-        clock = self.backend.clock
-        if not isinstance(clock, ManualClock):
+        """``{"seconds": N}`` moves the tenant's (or the server's) manual clock forward;
+        answers ``{"now": ...}``."""
+        caller = self._actor(request, "advancing the clock")
+        if not self.backend.manual:
             raise ConnectError(
                 Code.failed_precondition,
                 "the clock is real; start the server with --clock manual to advance it",
@@ -136,35 +160,51 @@ class ControlApi:
         ):
             raise ConnectError(
                 Code.invalid_argument,
-                'body must be {"seconds": N} with N a finite number >= 0, got '
+                'seconds: body must be {"seconds": N} with N a finite number >= 0, got '
                 + json.dumps(data)[:200],
             )
-        clock.advance(seconds)
-        return _json({"now": self._now()})
+        self.backend.advance_clock(seconds, caller)
+        return _json({"now": self._now(caller)})
 
     async def get_state(self, request: Request) -> Response:
+        identity = self._identity(request)
+        if isinstance(identity, Admin):
+            return _json(self.backend.export_state())
         return _json(self.backend.export_state(self._caller(request)))
 
     async def put_state(self, request: Request) -> Response:
-        caller = self._caller(request)
+        identity = self._identity(request)
+        caller = None if isinstance(identity, Admin) else self._caller(request)
         self.backend.import_state(await self._json_body(request), caller)
+        if caller is None:
+            self.journal.clear()
         return _json({})
 
     async def get_requests(self, request: Request) -> Response:
+        identity = self._identity(request)
+        if isinstance(identity, Admin):
+            every = [
+                {**entry.to_json(), "tenant": subject_id_for(token)}
+                for token, entry in self.journal.all_entries()
+            ]
+            return _json({"requests": every})
         entries = self.journal.entries(self._caller(request).token)
         return _json({"requests": [entry.to_json() for entry in entries]})
 
     async def clear_requests(self, request: Request) -> Response:
-        self.journal.clear(self._caller(request).token)
+        identity = self._identity(request)
+        if isinstance(identity, Admin):
+            self.journal.clear()
+        else:
+            self.journal.clear(self._caller(request).token)
         return _json({})
 
     async def get_scenario(self, request: Request) -> Response:
-        self._optional_caller(request)
-        return _json(self.backend.scenario.to_dict())
+        return _json(self.backend.scenario_for(self._reader(request)).to_dict())
 
     async def put_scenario(self, request: Request) -> Response:
-        """A scenario as YAML or JSON (JSON is YAML); replaces the current one."""
-        self._optional_caller(request)
+        """A scenario as YAML or JSON (JSON is YAML): the tenant's own, or the default."""
+        caller = self._actor(request, "loading a scenario")
         body = await self._body(request)
         try:
             scenario = Scenario.from_yaml(body.decode("utf-8"))
@@ -172,7 +212,7 @@ class ControlApi:
             raise ConnectError(Code.invalid_argument, "scenario is not UTF-8 text") from None
         except (ScenarioError, yaml.YAMLError) as error:
             raise ConnectError(Code.invalid_argument, f"invalid scenario: {error}") from None
-        self.backend.set_scenario(scenario)
+        self.backend.set_scenario(scenario, caller)
         return _json(scenario.to_dict())
 
     async def logs(self, request: Request) -> Response:

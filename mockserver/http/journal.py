@@ -22,13 +22,14 @@ class JournalEntry:
 
     method: str
     request: Any
-    code: str  # "ok" or the Connect error code
-    http_status: int
-    time_us: int  # microseconds since the epoch, from the server's clock
+    code: str | None  # "ok", the Connect error code, or None: no answer (dropped)
+    http_status: int | None
+    time_us: int  # microseconds since the epoch, from the tenant's clock
     response: Any = None
+    fault: JsonObject | None = None  # the injected fault, as Fault.to_json() tells it
 
     def to_json(self) -> JsonObject:
-        return {
+        out: JsonObject = {
             "method": self.method,
             "request": self.request,
             "code": self.code,
@@ -36,6 +37,9 @@ class JournalEntry:
             "time": format_timestamp(self.time_us),
             "response": self.response,
         }
+        if self.fault is not None:
+            out["fault"] = self.fault
+        return out
 
 
 class Journal:
@@ -59,6 +63,13 @@ class Journal:
         """The tenant's entries, oldest first."""
         with self._lock:
             return list(self._entries.get(tenant, ()))
+
+    def all_entries(self) -> list[tuple[str, JournalEntry]]:
+        """Every tenant's entries as ``(tenant key, entry)``, in time order."""
+        with self._lock:
+            pairs = [(key, entry) for key, entries in self._entries.items() for entry in entries]
+        pairs.sort(key=lambda pair: pair[1].time_us)
+        return pairs
 
     def clear(self, tenant: str | None = None) -> None:
         """Forget one tenant's entries, or everyone's (``None``)."""

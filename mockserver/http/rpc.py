@@ -12,12 +12,15 @@ dict, so validation and the domain never know which one a client spoke.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
+import time
 from asyncio import sleep
+from collections.abc import Callable
 from typing import Final
 
-from mockserver.domain import Backend, Caller, DomainError, JsonObject
-from mockserver.domain.timestamps import to_micros
+from mockserver.domain import Backend, Caller, DomainError, Fault, JsonObject
 from mockserver.http.auth import Authenticator
 from mockserver.http.body import ClientDisconnected, read_body
 from mockserver.http.codecs import CODECS_BY_NAME, Codec, select_codec
@@ -59,6 +62,15 @@ __all__ = [
 
 logger = logging.getLogger("mockserver")
 
+# Where the application puts the server's own ``send`` (before any middleware wraps it),
+# so a dropped-connection fault can reach the connection; see mockserver.app.
+RAW_SEND_KEY: Final = "mockserver.raw_send"
+# HTTP statuses a client retries after ``Retry-After`` seconds (RFC 9110 §10.2.3).
+_RETRY_AFTER_STATUSES: Final = frozenset({429, 503})
+
+# (method, code or None, HTTP status or None, milliseconds, fault or None)
+RequestLog = Callable[[str, str | None, int | None, float, Fault | None], None]
+
 
 class RequestHeaders:
     """The few request headers the endpoint looks at, read in one pass.
@@ -75,6 +87,7 @@ class RequestHeaders:
         "content_length",
         "content_type",
         "get_query",
+        "host",
         "protocol_version",
         "timeout",
         "timeout_ms",
@@ -91,6 +104,7 @@ class RequestHeaders:
         self.compression: str | None = None
         self.timeout: float | None = None
         self.get_query: GetQuery | None = None
+        self.host: str | None = None
 
 
 def read_headers(scope: Scope) -> RequestHeaders:
@@ -114,7 +128,20 @@ def read_headers(scope: Scope) -> RequestHeaders:
             headers.content_encoding = value.decode("latin-1")
         elif name == b"connect-timeout-ms":
             headers.timeout_ms = value.decode("latin-1")
+        elif name == b"host":
+            headers.host = value.decode("latin-1")
     return headers
+
+
+# A Host header that is safe to build a URL from: a name, IPv4 or [IPv6], optional port.
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def origin_of(host: str | None, scheme: str) -> str | None:
+    """``scheme://host`` for a well-formed ``Host`` header, else ``None``."""
+    if host is None or _HOST.fullmatch(host) is None:
+        return None
+    return f"{scheme}://{host}"
 
 
 _ALLOW_POST: Final = "POST"
@@ -227,6 +254,8 @@ class RpcEndpoint:
         authenticator: Authenticator,
         journal: Journal,
         max_body_bytes: int,
+        request_log: RequestLog | None = None,
+        origin_from_host: bool = False,
     ) -> None:
         self.method = method
         self.backend = backend
@@ -235,12 +264,16 @@ class RpcEndpoint:
         self.authenticator = authenticator
         self.journal = journal
         self.max_body_bytes = max_body_bytes
+        self.request_log = request_log
+        self.origin_from_host = origin_from_host
         self.paginated = "pagination" in normalizer.fields
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
         headers = read_headers(scope)
         caller: Caller | None = None
         request: object = None
+        fault: Fault | None = None
         try:
             try:
                 caller = self.authenticator.caller(headers.authorization)
@@ -251,14 +284,31 @@ class RpcEndpoint:
             if auth_error is not None:
                 raise auth_error
             assert caller is not None
+            if self.origin_from_host:
+                origin = origin_of(headers.host, scope.get("scheme", "http"))
+                if origin is not None:
+                    caller = dataclasses.replace(caller, origin=origin)
             request = decoded = await read_message(
                 receive, headers, codec, self.method, self.max_body_bytes
             )
             message = self.normalizer.normalize(decoded)
             if self.paginated and headers.get_query is None and scope.get("query_string"):
                 message = merge_query_pagination(message, scope["query_string"])
+            scenario = self.backend.scenario_for(caller)
+            delay = scenario.latency.get(self.method.name, 0.0)
+            if scenario.faults:
+                # Before validation: an outage does not look at the request first.
+                fault = self.backend.fault(caller, self.method.name, message)
+                if fault is not None:
+                    if fault.kind != "delay":
+                        await self._wait(fault.delay, headers.timeout)
+                        if fault.kind == "drop":
+                            self._finish(caller, request, None, None, fault, started)
+                            await self._drop(scope, send)
+                            return
+                        raise self._fault_error(fault)
+                    delay += fault.delay
             self.validator.check(message)
-            delay = self.backend.scenario.latency.get(self.method.name)
             if delay:
                 await self._wait(delay, headers.timeout)
             response = self.backend.call(caller, self.method.name, message)
@@ -274,19 +324,50 @@ class RpcEndpoint:
         except ClientDisconnected:
             return
         except ConnectError as error:
-            await self._fail(send, caller, request, error)
+            await self._fail(send, caller, request, error, fault, started)
             return
         except DomainError as error:
-            await self._fail(send, caller, request, from_domain(error))
+            await self._fail(send, caller, request, from_domain(error), fault, started)
             return
         except Exception:
             # A bug of the fake; say so instead of letting the server answer with a 500 page.
             logger.exception("unexpected error in %s", self.method.name)
             internal = ConnectError(Code.internal, f"internal error in {self.method.name}")
-            await self._fail(send, caller, request, internal)
+            await self._fail(send, caller, request, internal, fault, started)
             return
-        self._record(caller, request, "ok", 200, response)
+        self._finish(caller, request, "ok", 200, fault, started, response)
         await send_json(send, encoded, codec.content_type.encode(), extra_headers)
+
+    @staticmethod
+    def _fault_error(fault: Fault) -> ConnectError:
+        code = Code[fault.code or "unknown"]
+        status = HTTP_STATUS[code]
+        headers: list[tuple[str, str]] = []
+        if fault.retry_after is not None and status in _RETRY_AFTER_STATUSES:
+            headers.append(("Retry-After", str(fault.retry_after)))
+        return ConnectError(code, fault.message, headers=headers)
+
+    async def _drop(self, scope: Scope, send: Send) -> None:
+        """Close the connection without a response, as a crashed proxy would.
+
+        uvicorn hands each request a ``send`` bound to the request's cycle, which holds
+        the transport; aborting it closes the socket at once. Where that is out of reach
+        (another server, an in-process test transport) the call fails ``unavailable``.
+        """
+        raw_send = scope.get(RAW_SEND_KEY)
+        cycle = getattr(raw_send, "__self__", None)
+        transport = getattr(cycle, "transport", None)
+        if transport is None or not hasattr(transport, "abort"):
+            message = "connection dropped (this server cannot close the connection itself)"
+            await send_error(send, ConnectError(Code.unavailable, message))
+            return
+        transport.abort()
+        # Let the server see the connection is gone before this request returns, so it
+        # does not complain about a request that ended without a response.
+        for _ in range(10):
+            if getattr(cycle, "disconnected", True):
+                break
+            await sleep(0)
 
     async def _wait(self, delay: float, timeout: float | None) -> None:
         """The scenario's latency; ``deadline_exceeded`` as soon as the client's deadline
@@ -301,25 +382,45 @@ class RpcEndpoint:
         await sleep(delay)
 
     async def _fail(
-        self, send: Send, caller: Caller | None, request: object, error: ConnectError
+        self,
+        send: Send,
+        caller: Caller | None,
+        request: object,
+        error: ConnectError,
+        fault: Fault | None,
+        started: float,
     ) -> None:
-        if caller is not None:
-            answer = {"code": error.code.name, "message": error.message}
-            self._record(caller, request, error.code.name, error.http_status, answer)
+        answer = {"code": error.code.name, "message": error.message}
+        self._finish(caller, request, error.code.name, error.http_status, fault, started, answer)
         await send_error(send, error)
 
-    def _record(
-        self, caller: Caller, request: object, code: str, status: int, response: object
+    def _finish(
+        self,
+        caller: Caller | None,
+        request: object,
+        code: str | None,
+        status: int | None,
+        fault: Fault | None,
+        started: float,
+        response: object = None,
     ) -> None:
-        entry = JournalEntry(
-            method=self.method.name,
-            request=request,
-            code=code,
-            http_status=status,
-            time_us=to_micros(self.backend.clock.now()),
-            response=response,
-        )
-        self.journal.record(caller.token, entry)
+        """Journal the call (callers with a valid token only) and log it if asked to.
+
+        ``response`` is the message answered or the error body (``None``: no answer)."""
+        if caller is not None:
+            entry = JournalEntry(
+                method=self.method.name,
+                request=request,
+                code=code,
+                http_status=status,
+                time_us=self.backend.now(caller),
+                fault=None if fault is None else fault.to_json(),
+                response=response,
+            )
+            self.journal.record(caller.token, entry)
+        if self.request_log is not None:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            self.request_log(self.method.name, code, status, elapsed_ms, fault)
 
 
 class UnknownMethodEndpoint:

@@ -221,7 +221,8 @@ def test_control_invalid_token_is_rejected_even_where_optional(make_app: AppFact
     client = AsgiClient(make_app(tokens=frozenset({"alice"})), token="alice")
     assert client.request("POST", "/_mock/reset").status_code == 200
     _error(client.request("POST", "/_mock/reset", token="eve"), 401, "unauthenticated")
-    assert client.request("POST", "/_mock/reset", token=None).status_code == 200
+    _error(client.request("GET", "/_mock/scenario", token="eve"), 401, "unauthenticated")
+    assert client.request("GET", "/_mock/scenario", token=None).status_code == 200
 
 
 def test_control_body_limit_applies(make_app: AppFactory) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from mockserver.domain import Caller
 from mockserver.testing import MockServer
 from tests.support.factories import task_body
 
@@ -35,7 +36,8 @@ def test_testing_mock_server_state_scenario_and_reset() -> None:
     with MockServer(scenario=scenario, token="alice") as server:
         assert server.backend.scenario.to_dict()["rules"][0]["outcome"] == "fail"
         server.set_scenario("rules: []")
-        assert server.backend.scenario.rules == ()
+        assert server.backend.scenario_for(Caller("alice")).rules == ()
+        assert server.backend.scenario.rules != ()  # the default is left alone
         task = server.call("CreateTask", task_body())["task"]
         state = server.export_state()
         server.reset()
