@@ -1,18 +1,24 @@
-"""An in-process server for tests: ``with MockServer() as server: ...``.
+"""Test helpers: a client for one tenant of a running fake, and an in-process server.
 
-The server runs uvicorn on a free port of 127.0.0.1 in a background thread; the control
-helpers talk to it over HTTP, exactly as an out-of-process client would.
+``MockClient(url, token)`` drives any running fake (a process, a container, the pytest
+plugin's shared server) as one tenant: RPCs, its clock, scenario, faults, journal,
+state and logs. ``with MockServer() as server: ...`` starts a fake on a free port of
+127.0.0.1 in a background thread and is a ``MockClient`` for its ``token``.
+
+Every helper talks HTTP, exactly as an out-of-process client would; a failed call raises
+:class:`RpcError` carrying the Connect ``code`` and ``message``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 import uvicorn
@@ -24,16 +30,166 @@ from mockserver.config import ClockKind, ServerConfig, base_url
 from mockserver.domain import Backend, JsonObject, Scenario
 from mockserver.http.body import DEFAULT_MAX_BODY_BYTES
 
-__all__ = ["MockServer"]
+if TYPE_CHECKING:
+    from gitpod.v1.environment_automation_connect import EnvironmentAutomationServiceClientSync
 
+__all__ = ["SERVICE_PATH", "MockClient", "MockServer", "RpcError"]
+
+SERVICE_PATH = "/gitpod.v1.EnvironmentAutomationService"
 _START_TIMEOUT = 10.0
 
 
-class MockServer:
-    """A fake server for the duration of a ``with`` block.
+class RpcError(httpx.HTTPStatusError):
+    """A Connect error answer: ``code`` (``"not_found"``, ...), ``message``, ``http_status``.
+
+    A subclass of ``httpx.HTTPStatusError``, so code that caught that keeps working.
+    """
+
+    def __init__(self, response: httpx.Response) -> None:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            body = {}
+        self.code: str = str(body.get("code", "unknown"))
+        self.message: str = str(body.get("message", ""))
+        self.details: list[Any] = list(body.get("details", []) or [])
+        self.http_status = response.status_code
+        super().__init__(
+            f"{self.code}: {self.message} (HTTP {self.http_status} from "
+            f"{response.request.method} {response.request.url.path})",
+            request=response.request,
+            response=response,
+        )
+
+
+def _checked(response: httpx.Response) -> httpx.Response:
+    if response.is_error:
+        raise RpcError(response)
+    return response
+
+
+def _scenario_text(scenario: str | Mapping[str, Any]) -> str:
+    return scenario if isinstance(scenario, str) else json.dumps(dict(scenario))
+
+
+class MockClient:
+    """One tenant (``token``) of the fake at ``url``."""
+
+    def __init__(self, url: str = "", token: str = "test-token", *, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self._client: httpx.Client | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """``Authorization`` for :attr:`token`."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def client(self) -> httpx.Client:
+        """An ``httpx.Client`` for :attr:`url` that sends :attr:`token`."""
+        if self._client is None:
+            if not self.url:
+                raise RuntimeError("the mock server is not running")
+            self._client = httpx.Client(
+                base_url=self.url, headers=self.headers, timeout=self.timeout
+            )
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def sdk(self) -> EnvironmentAutomationServiceClientSync:
+        """A ready official-SDK client (``gitpod-sdk``, binary protobuf) for this tenant.
+
+        Close it (``.close()``) when done.
+        """
+        import ona_sdk
+
+        client: EnvironmentAutomationServiceClientSync = ona_sdk.create_client(
+            api_key=self.token, base_url=self.url
+        ).services.environment_automation
+        return client
+
+    # -- the API ------------------------------------------------------------------------
+
+    def call(self, method: str, request: JsonObject | None = None) -> JsonObject:
+        """Call an RPC with the JSON codec; :class:`RpcError` on a Connect error."""
+        response = self.client.post(f"{SERVICE_PATH}/{method}", json=request or {})
+        result: JsonObject = _checked(response).json()
+        return result
+
+    # -- the control API ----------------------------------------------------------------
+
+    def _control(self, method: str, path: str, **kwargs: Any) -> Any:
+        return _checked(self.client.request(method, path, **kwargs)).json()
+
+    def advance(self, seconds: float) -> str:
+        """Move this tenant's manual clock forward; the new time (RFC 3339)."""
+        now: str = self._control("POST", "/_mock/clock/advance", json={"seconds": seconds})["now"]
+        return now
+
+    def now(self) -> str:
+        """This tenant's time (RFC 3339)."""
+        now: str = self._control("GET", "/_mock/clock")["now"]
+        return now
+
+    def reset(self) -> None:
+        """Forget this tenant's state, journal, scenario and clock."""
+        self._control("POST", "/_mock/reset")
+
+    def journal(self) -> list[JsonObject]:
+        """The requests this token made, oldest first."""
+        entries: list[JsonObject] = self._control("GET", "/_mock/requests")["requests"]
+        return entries
+
+    def clear_journal(self) -> None:
+        self._control("DELETE", "/_mock/requests")
+
+    def scenario(self) -> JsonObject:
+        """This tenant's scenario as the server sees it."""
+        scenario: JsonObject = self._control("GET", "/_mock/scenario")
+        return scenario
+
+    def set_scenario(self, scenario: str | Mapping[str, Any]) -> JsonObject:
+        """Load this tenant's scenario (YAML text or dict); the parsed scenario."""
+        parsed: JsonObject = self._control(
+            "PUT",
+            "/_mock/scenario",
+            content=_scenario_text(scenario).encode(),
+            headers={"Content-Type": "application/yaml"},
+        )
+        return parsed
+
+    def faults(self, *rules: Mapping[str, Any]) -> JsonObject:
+        """Replace only the ``faults`` of this tenant's scenario; no rules clears them."""
+        scenario = self.scenario()
+        scenario["faults"] = [dict(rule) for rule in rules]
+        return self.set_scenario(scenario)
+
+    def export_state(self) -> JsonObject:
+        state: JsonObject = self._control("GET", "/_mock/state")
+        return state
+
+    def import_state(self, data: Mapping[str, Any]) -> None:
+        self._control("PUT", "/_mock/state", json=dict(data))
+
+    def logs(self, execution_id: str) -> str:
+        return _checked(self.client.get(f"/_mock/logs/{execution_id}")).text
+
+
+class MockServer(MockClient):
+    """A fake server for the duration of a ``with`` block, and a client of it.
 
     ``token`` is the bearer token the helpers (and :attr:`headers`) use; ``tokens`` is the
-    server's allow-list (empty: any token). ``scenario`` is YAML text or its dict.
+    server's allow-list (empty: any token); ``admin_token`` (random by default) is the
+    operator's, used by ``reset(all_tenants=True)``. ``scenario`` (YAML text or its dict)
+    is the server's default scenario.
     """
 
     def __init__(
@@ -44,28 +200,33 @@ class MockServer:
         step_duration: float = 2.0,
         token: str = "test-token",
         tokens: frozenset[str] | set[str] = frozenset(),
+        admin_token: str | None = None,
         scenario: str | Mapping[str, Any] | None = None,
         strict: bool = False,
         max_body_bytes: int | None = None,
         log_level: str = "warning",
+        seed: int | None = None,
+        environments: Sequence[str] | None = None,
     ) -> None:
+        super().__init__("", token)
+        self.admin_token = admin_token or f"admin-{secrets.token_hex(8)}"
         self.config = ServerConfig(
             clock=clock,
             pending_delay=pending_delay,
             step_duration=step_duration,
             tokens=frozenset(tokens),
+            admin_tokens=frozenset({self.admin_token}),
+            environments=None if environments is None else frozenset(environments),
             strict=strict,
             log_level=log_level,
+            seed=seed,
             port=0,
             max_body_bytes=DEFAULT_MAX_BODY_BYTES if max_body_bytes is None else max_body_bytes,
         )
-        self.token = token
         self._scenario = scenario
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self._client: httpx.Client | None = None
         self._backend: Backend | None = None
-        self.url = ""
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -93,13 +254,10 @@ class MockServer:
                 sock.close()
                 raise RuntimeError("the mock server did not start")
             time.sleep(0.005)
-        self._client = httpx.Client(base_url=self.url, headers=self.headers, timeout=10.0)
         return self
 
     def stop(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        self.close()
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(timeout=_START_TIMEOUT)
@@ -120,11 +278,6 @@ class MockServer:
     # -- access -------------------------------------------------------------------------
 
     @property
-    def headers(self) -> dict[str, str]:
-        """``Authorization`` for :attr:`token`."""
-        return {"Authorization": f"Bearer {self.token}"}
-
-    @property
     def backend(self) -> Backend:
         """The backend (live while running, kept after the stop for post-mortem checks)."""
         if self._backend is None:
@@ -133,70 +286,21 @@ class MockServer:
 
     @property
     def client(self) -> httpx.Client:
-        """An ``httpx.Client`` for :attr:`url` that sends :attr:`token`."""
-        if self._client is None:
+        if self._server is None:
             raise RuntimeError("the mock server is not running")
-        return self._client
+        return super().client
 
-    def call(self, method: str, request: JsonObject | None = None) -> JsonObject:
-        """Call an RPC with the JSON codec; ``httpx.HTTPStatusError`` on a Connect error."""
-        response = self.client.post(
-            f"/gitpod.v1.EnvironmentAutomationService/{method}", json=request or {}
-        )
-        response.raise_for_status()
-        result: JsonObject = response.json()
-        return result
-
-    # -- control API --------------------------------------------------------------------
-
-    def _control(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.client.request(method, path, **kwargs)
-        response.raise_for_status()
-        return response.json()
-
-    def advance(self, seconds: float) -> str:
-        """Move the manual clock forward; the new time (RFC 3339)."""
-        now: str = self._control("POST", "/_mock/clock/advance", json={"seconds": seconds})["now"]
-        return now
+    def tenant(self, token: str) -> MockClient:
+        """A client of this server for another tenant (close it when done)."""
+        return MockClient(self.url, token)
 
     def reset(self, *, all_tenants: bool = False) -> None:
-        """Forget this token's state and journal, or everyone's."""
+        """Forget this token's state, journal, scenario and clock, or everyone's."""
         if all_tenants:
-            response = httpx.post(f"{self.url}/_mock/reset", timeout=10.0)
-            response.raise_for_status()
+            admin = {"Authorization": f"Bearer {self.admin_token}"}
+            _checked(self.client.post("/_mock/reset", headers=admin))
         else:
-            self._control("POST", "/_mock/reset")
-
-    def journal(self) -> list[JsonObject]:
-        """The requests this token made, oldest first."""
-        entries: list[JsonObject] = self._control("GET", "/_mock/requests")["requests"]
-        return entries
-
-    def clear_journal(self) -> None:
-        self._control("DELETE", "/_mock/requests")
-
-    def set_scenario(self, scenario: str | Mapping[str, Any]) -> JsonObject:
-        """Load a scenario (YAML text or dict); the parsed scenario as the server sees it."""
-        text = scenario if isinstance(scenario, str) else json.dumps(dict(scenario))
-        parsed: JsonObject = self._control(
-            "PUT",
-            "/_mock/scenario",
-            content=text.encode(),
-            headers={"Content-Type": "application/yaml"},
-        )
-        return parsed
-
-    def export_state(self) -> JsonObject:
-        state: JsonObject = self._control("GET", "/_mock/state")
-        return state
-
-    def import_state(self, data: Mapping[str, Any]) -> None:
-        self._control("PUT", "/_mock/state", json=dict(data))
-
-    def logs(self, execution_id: str) -> str:
-        response = self.client.get(f"/_mock/logs/{execution_id}")
-        response.raise_for_status()
-        return response.text
+            super().reset()
 
 
 def _scenario(value: str | Mapping[str, Any]) -> Scenario:

@@ -19,7 +19,7 @@ def _python_blocks() -> list[str]:
 
 
 def test_readme_in_process_example_runs() -> None:
-    block = next(b for b in _python_blocks() if "from mockserver.testing import" in b)
+    block = next(b for b in _python_blocks() if "with MockServer(" in b)
     result = subprocess.run(
         [sys.executable, "-c", block], capture_output=True, text=True, timeout=60
     )
@@ -55,3 +55,17 @@ def test_readme_sdk_example_prints_the_named_phase() -> None:
 def test_readme_json_codec_example_sends_a_token() -> None:
     block = next(b for b in _python_blocks() if "google_protobuf_json_codec" in b)
     assert _run_against_server(block) == "0 tasks\n"
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_readme_pytest_example_passes_under_xdist(tmp_path: Path) -> None:
+    block = next(b for b in _python_blocks() if "def test_a_build_succeeds(mockserver)" in b)
+    (tmp_path / "test_my_client.py").write_text(block)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
+         "--rootdir", str(tmp_path), str(tmp_path / "test_my_client.py")],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 passed" in result.stdout

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from mockserver.domain import Caller
-from mockserver.testing import MockServer
-from tests.support.factories import task_body
+from mockserver.testing import MockServer, RpcError
+from tests.support.factories import MISSING, task_body
 
 PHASE = "TASK_EXECUTION_PHASE_"
 
@@ -73,3 +73,37 @@ def test_testing_mock_server_is_stopped_after_the_block() -> None:
         httpx.get(f"{url}/_mock/health", timeout=2)
     # The backend stays readable after the stop, for post-mortem assertions.
     assert server.backend.export_state()["tenants"] == {}
+
+
+def test_testing_call_raises_rpc_error_with_code_and_message() -> None:
+    with MockServer() as server:
+        with pytest.raises(RpcError) as caught:
+            server.call("GetTask", {"id": MISSING})
+        error = caught.value
+        assert (error.code, error.http_status) == ("not_found", 404)
+        assert error.message == f"task {MISSING} not found"
+        assert str(error).startswith(f"not_found: task {MISSING} not found (HTTP 404")
+        assert isinstance(error, httpx.HTTPStatusError)  # what callers caught before
+        with pytest.raises(RpcError) as bad:
+            server.advance(1e308)
+        assert bad.value.code == "invalid_argument" and "seconds" in bad.value.message
+
+
+def test_testing_tenants_of_one_server_are_apart() -> None:
+    with MockServer(tokens={"alice", "bob"}, token="alice") as server:
+        bob = server.tenant("bob")
+        try:
+            server.faults({"method": "ListTasks", "code": "unavailable"})
+            with pytest.raises(RpcError):
+                server.call("ListTasks")
+            assert bob.call("ListTasks") == {"pagination": {}}
+            bob.advance(5)
+            assert (server.now(), bob.now()) == ("2026-01-01T00:00:00Z", "2026-01-01T00:00:05Z")
+            assert server.scenario()["faults"][0]["code"] == "unavailable"
+            assert bob.scenario()["faults"] == []
+            bob.call("CreateTask", task_body())
+            server.reset(all_tenants=True)  # the server's admin token, despite --token
+            assert bob.call("ListTasks") == {"pagination": {}}
+            assert bob.now() == "2026-01-01T00:00:00Z"
+        finally:
+            bob.close()
