@@ -269,7 +269,7 @@ class RpcEndpoint:
         self.paginated = "pagination" in normalizer.fields
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
+        started = time.perf_counter() if self.request_log is not None else 0.0
         headers = read_headers(scope)
         caller: Caller | None = None
         request: object = None

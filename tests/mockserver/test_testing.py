@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -107,3 +109,17 @@ def test_testing_tenants_of_one_server_are_apart() -> None:
             assert bob.now() == "2026-01-01T00:00:00Z"
         finally:
             bob.close()
+
+
+def test_testing_seeded_servers_repeat_journal_and_export_exactly() -> None:
+    def run() -> tuple[list[Any], dict[str, Any]]:
+        with MockServer(seed=7) as server:
+            task = server.call("CreateTask", task_body())["task"]
+            server.call("StartTask", {"id": task["id"]})
+            server.advance(2)
+            return server.journal(), server.export_state()
+
+    journal, export = run()
+    assert (journal, export) == run()
+    [tenant] = export["tenants"].values()
+    assert journal[0]["response"]["task"]["id"] == tenant["tasks"][0]["id"]
