@@ -151,6 +151,7 @@
   async function refresh() {
     if (!state.token) return;
     const generation = ++state.generation;
+    const began = performance.now();
     try {
       const [overview, clock, scenario] = await Promise.all([
         control("overview"),
@@ -178,7 +179,12 @@
       state.offline = true;
       say("Cannot reach the fake: " + error.message, true);
     }
-    if (state.token && generation === state.generation) schedule(document.hidden ? 5000 : POLL_MS);
+    if (state.token && generation === state.generation) {
+      // A slow answer (a huge tenant, a busy fake) stretches the interval: the view must
+      // never become a load on the server it shows.
+      const took = performance.now() - began;
+      schedule(document.hidden ? 5000 : Math.max(POLL_MS, 5 * took));
+    }
   }
 
   async function act(what, action) {
