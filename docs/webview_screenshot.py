@@ -31,6 +31,10 @@ rules:
     duration: 4
     logs: ["collected 128 items", "128 passed"]
 latency: {GetTask: 0.05}
+faults:
+  - method: GetTask
+    code: unavailable
+    times: 1
 """
 
 
@@ -62,6 +66,8 @@ def main() -> int:
         server.advance(5.5)
         server.call("StartTask", {"id": test})
         server.advance(2)  # this one is RUNNING: its Build step is half done
+        get_task = f"{server.url}/gitpod.v1.EnvironmentAutomationService/GetTask"
+        server.client.post(get_task, json={"id": build}, headers=server.headers)  # faulted
 
         options = webdriver.ChromeOptions()
         options.binary_location = "/usr/bin/chromium"

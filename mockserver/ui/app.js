@@ -382,9 +382,15 @@
             onkeydown: (e) => e.key === "Enter" && toggleRequest(position),
           },
           el("td", {}, time(entry.time)),
-          el("td", {}, entry.method),
-          el("td", { class: entry.code === "ok" ? "ok" : "error" }, entry.code),
-          el("td", {}, String(entry.httpStatus)),
+          el(
+            "td",
+            {},
+            entry.method,
+            entry.fault && el("span", { class: "fault-tag", title: "injected by the scenario" }, "fault"),
+          ),
+          // A fault that dropped the connection leaves neither a code nor a status.
+          el("td", { class: entry.code === "ok" ? "ok" : "error" }, entry.code ?? "dropped"),
+          el("td", {}, entry.httpStatus == null ? "–" : String(entry.httpStatus)),
         ),
       );
       if (open) {
@@ -400,6 +406,8 @@
                 { class: "exchange" },
                 el("div", {}, el("h3", {}, "request"), el("pre", { class: "request-body" }, pretty(entry.request))),
                 el("div", {}, el("h3", {}, "response"), el("pre", { class: "response-body" }, pretty(entry.response))),
+                entry.fault &&
+                  el("div", {}, el("h3", {}, "fault"), el("pre", { class: "fault-body" }, pretty(entry.fault))),
               ),
             ),
           ),
@@ -449,10 +457,10 @@
         : el("p", { class: "empty" }, "none"),
     );
     const faults = scenario.faults || [];
-    parts.push(el("h3", {}, "faults"));
+    parts.push(el("h3", {}, `faults (${faults.length}, first that fires wins)`));
     parts.push(
       faults.length
-        ? el("ul", { class: "faults" }, faults.map((f) => el("li", {}, el("code", {}, JSON.stringify(f)))))
+        ? el("ol", { class: "faults" }, faults.map((fault) => el("li", {}, el("code", {}, describe(fault)))))
         : el("p", { class: "empty" }, "none"),
     );
     const others = Object.keys(scenario).filter((k) => !["rules", "latency", "faults"].includes(k));
@@ -460,6 +468,12 @@
       parts.push(el("h3", {}, key), el("pre", {}, pretty(scenario[key])));
     }
     replace("scenario", parts);
+  }
+
+  function describe(rule) {
+    return Object.entries(rule)
+      .map(([key, value]) => `${key}: ${typeof value === "object" ? JSON.stringify(value) : value}`)
+      .join(", ");
   }
 
   // -- actions ---------------------------------------------------------------------------

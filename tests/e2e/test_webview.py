@@ -20,7 +20,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
-from tests.support.factories import task_body
+from tests.support.factories import MISSING, task_body
 from tests.support.server_process import ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -31,8 +31,9 @@ TOKENS = (
     "webview-escape-52ab04",
     "webview-login-e81f3a",
     "webview-controls-0b6d27",
+    "webview-faults-93e4c1",
 )
-FLOW, ESCAPE, LOGIN, CONTROLS = TOKENS
+FLOW, ESCAPE, LOGIN, CONTROLS, FAULTS = TOKENS
 WAIT_SECONDS = 20.0  # an upper bound for the page to catch up, never a measured figure
 
 T = TypeVar("T")
@@ -248,3 +249,20 @@ def test_webview_stops_an_execution_and_resets_the_tenant(
         assert "No executions yet" in _text(browser, "#executions")
         listed = api.post(f"{SERVICE}/ListTasks", json={}).json()
         assert listed == {"pagination": {}}
+
+
+def test_webview_shows_the_tenants_faults_and_marks_the_calls_they_hit(
+    browser: WebDriver, server: ServerProcess
+) -> None:
+    scenario = {"faults": [{"method": "GetTask", "code": "unavailable", "times": 1}]}
+    with _api(server, FAULTS) as api:
+        assert api.put("/_mock/scenario", json=scenario).status_code == 200
+        faulted = api.post(f"{SERVICE}/GetTask", json={"id": MISSING})
+        assert faulted.status_code == 503
+    _open(browser, server, FAULTS)
+    _wait(browser, lambda d: "code: unavailable" in _text(d, "#scenario ol.faults"), "the fault")
+    row = 'tr.request[data-method="GetTask"]'
+    assert _text(browser, row + " .fault-tag") == "fault"
+    assert "unavailable" in _text(browser, row)
+    browser.find_element(By.CSS_SELECTOR, row).click()
+    _wait(browser, lambda d: '"kind"' in _text(d, "pre.fault-body"), "the fault's record")
