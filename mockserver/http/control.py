@@ -223,8 +223,20 @@ class ControlApi:
 
     async def overview(self, request: Request) -> Response:
         """What the web view polls: the tenant's newest tasks, executions (with step
-        times) and journal entries in one read that is itself not journaled."""
-        caller = self._caller(request)
+        times) and journal entries in one read that is itself not journaled.
+
+        It shows one tenant, so it takes a tenant's token only: with an admin token the
+        page's buttons would act on every tenant while it showed none.
+        """
+        caller = self._identity(request)
+        if not isinstance(caller, Caller):
+            if caller is None:
+                caller = self._caller(request)  # the "missing bearer token" answer
+            else:
+                raise ConnectError(
+                    Code.permission_denied,
+                    "the web view shows one tenant: use a tenant's token, not an --admin-token",
+                )
         data = {"subject": caller.subject_id, **self.backend.overview(caller)}
         entries = self.journal.entries(caller.token)
         data["requests"] = [entry.to_json() for entry in entries[-OVERVIEW_REQUESTS:]]

@@ -172,7 +172,7 @@
       $("updated").textContent = "updated " + new Date().toLocaleTimeString();
     } catch (error) {
       if (generation !== state.generation) return;
-      if (error instanceof ApiError && error.status === 401) {
+      if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
         askForToken("The token was not accepted: " + error.message);
         return;
       }

@@ -109,6 +109,13 @@ def test_ui_overview_needs_the_tenants_token(make_app: AppFactory) -> None:
     assert client.request("GET", "/_mock/overview").status_code == 200
 
 
+def test_ui_overview_refuses_the_operators_token(make_app: AppFactory) -> None:
+    # The page would show no tenant while its Reset button wiped every one.
+    client = AsgiClient(make_app(admin_tokens=frozenset({"root"})), token="root")
+    message = connect_error(client.request("GET", "/_mock/overview"), 403, "permission_denied")
+    assert "tenant's token" in message
+
+
 def test_ui_overview_shows_the_tenant_and_is_not_journaled(client: AsgiClient) -> None:
     build = client.ok("CreateTask", task_body("build"))["task"]
     test = client.ok("CreateTask", task_body("test", dependsOn=[build["id"]]))["task"]
