@@ -176,8 +176,6 @@ class ControlApi:
         identity = self._identity(request)
         caller = None if isinstance(identity, Admin) else self._caller(request)
         self.backend.import_state(await self._json_body(request), caller)
-        if caller is None:
-            self.journal.clear()
         return _json({})
 
     async def get_requests(self, request: Request) -> Response:

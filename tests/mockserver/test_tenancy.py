@@ -110,6 +110,12 @@ def test_tenancy_admin_token_acts_on_every_tenant(make_app: AppFactory) -> None:
     # an admin import replaces the whole state
     assert client.request("PUT", "/_mock/state", json=state, token="op").status_code == 200
     assert len(client.ok("ListTasks", {}, token="alice")["tasks"]) == 1
+    # an import replaces state, not journals
+    methods = [
+        e["method"]
+        for e in client.request("GET", "/_mock/requests", token="alice").json()["requests"]
+    ]
+    assert methods == ["ListTasks", "ListTasks"]
 
 
 @pytest.mark.parametrize("seconds", [1e308, 1e12, 2.6e11])
