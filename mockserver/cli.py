@@ -23,6 +23,7 @@ import uvicorn
 from mockserver.app import StateFileError, create_app
 from mockserver.config import ServerConfig, base_url
 from mockserver.domain import Scenario, ScenarioError
+from mockserver.domain.scenario import MAX_SECONDS
 from mockserver.http.body import DEFAULT_MAX_BODY_BYTES
 
 __all__ = ["bind_socket", "build_parser", "config_from_args", "main", "serve"]
@@ -35,8 +36,8 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
+    if not math.isfinite(value) or not 0 <= value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number between 0 and {MAX_SECONDS}")
     return value
 
 

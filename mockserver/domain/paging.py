@@ -23,6 +23,10 @@ from mockserver.domain.types import TaskKey
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 _MALFORMED = "pagination.token: malformed page token"
+# A token the fake issues is ~100 characters (kind, microseconds, UUID); anything much
+# longer is not one of ours, and decoding it is not worth the work (nor the recursion a
+# JSON array nested thousands deep would cost).
+MAX_TOKEN_CHARS = 512
 
 
 class OrderedIndex:
@@ -85,10 +89,12 @@ def decode_token(kind: str, token: str) -> TaskKey | None:
     """The cursor in ``token`` (``None`` for the empty token); :class:`InvalidArgument` if bad."""
     if not token:
         return None
+    if len(token) > MAX_TOKEN_CHARS:
+        raise InvalidArgument(f"{_MALFORMED} (longer than {MAX_TOKEN_CHARS} characters)")
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         data: Any = json.loads(raw)
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         raise InvalidArgument(_MALFORMED) from None
     if (
         not isinstance(data, list)

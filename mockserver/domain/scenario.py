@@ -3,7 +3,7 @@
 A scenario is YAML (or the equivalent dict)::
 
     rules:
-      - match: {reference: "^build$"}     # all given matchers must match (re.search)
+      - match: {reference: "^build$"}     # all given matchers must match (RE2, search)
         outcome: fail                      # succeed (default) | fail
         duration: 5                        # seconds; default Timing.step_duration
         failure_message: "exit status 2"   # only with outcome fail; default "task failed"
@@ -16,7 +16,10 @@ A scenario is YAML (or the equivalent dict)::
       - {method: StartTask, code: unavailable, times: 2}
 
 Matchers are ``reference``, ``name`` and ``command`` (the task's, when it is started); a
-rule without ``match`` matches every step. The first matching rule wins; a step that no
+rule without ``match`` matches every step. Patterns are RE2 (the ``google-re2`` package):
+matching takes time linear in the text whatever the pattern, so no scenario can stall the
+server (``^(a+)+$`` is harmless), at the price of Python-only syntax such as look-arounds
+and backreferences. The first matching rule wins; a step that no
 rule matches succeeds after the default duration. A rule is applied when the execution
 is created, so loading a new scenario does not change executions that already exist.
 """
@@ -24,12 +27,12 @@ is created, so loading a new scenario does not change executions that already ex
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, Protocol
 
+import re2
 import yaml
 
 from mockserver.domain.faults import FaultError, FaultRule, parse_faults
@@ -44,20 +47,65 @@ MAX_OUTPUT_KEY = 128
 MAX_OUTPUT_VALUE = 4096
 
 
+# Bounds that keep parsing a scenario and rendering it quick (a scenario is a handful of
+# rules): YAML aliases may repeat one big value many times without costing text.
+MAX_PATTERN_CHARS = 4096
+MAX_YAML_CHARS = 64 * 1024
+MAX_RULES = 1000
+MAX_OUTPUT_KEYS = 100
+MAX_LOG_LINES = 1000
+MAX_EXPANDED_CHARS = 4 * 1024 * 1024
+MAX_SECONDS = 10**9  # the longest duration or latency; a state import takes no longer one
+
+
 class ScenarioError(ValueError):
     """A scenario document is malformed; the message names the offending key or index."""
+
+
+class Pattern(Protocol):
+    """A compiled regular expression: the source text and an unanchored search."""
+
+    @property
+    def pattern(self) -> str: ...
+
+    def search(self, text: str) -> object | None: ...
+
+
+def _re2_options() -> object:
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print every rejected pattern to stderr
+    return options
+
+
+_RE2_OPTIONS = _re2_options()
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def compile_pattern(text: str) -> Pattern:
+    """``text`` compiled by RE2; ``ValueError`` (with RE2's reason) if it is not valid."""
+    if len(text) > MAX_PATTERN_CHARS:
+        raise ValueError(f"longer than {MAX_PATTERN_CHARS} characters")
+    try:
+        compiled: Pattern = re2.compile(text, _RE2_OPTIONS)
+    except re2.error as error:
+        reason = error.args[0] if error.args else error
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        reason = str(reason)
+        raise ValueError(reason if len(reason) <= 200 else reason[:200] + "...") from None
+    return compiled
 
 
 @dataclass(frozen=True)
 class Match:
     """Regular expressions on the task's reference, name and command (``None`` = any)."""
 
-    reference: re.Pattern[str] | None = None
-    name: re.Pattern[str] | None = None
-    command: re.Pattern[str] | None = None
+    reference: Pattern | None = None
+    name: Pattern | None = None
+    command: Pattern | None = None
 
     def matches(self, reference: str, name: str, command: str) -> bool:
-        """Whether every given pattern is found (``re.search``) in its value."""
+        """Whether every given pattern is found (RE2 ``search``) in its value."""
         return all(
             pattern is None or pattern.search(value) is not None
             for pattern, value in (
@@ -66,6 +114,21 @@ class Match:
                 (self.command, command),
             )
         )
+
+    def _sources(self) -> tuple[str | None, ...]:
+        return tuple(
+            None if pattern is None else pattern.pattern
+            for pattern in (self.reference, self.name, self.command)
+        )
+
+    def __eq__(self, other: object) -> bool:
+        # Compiled RE2 objects compare by identity; two matches are equal by their sources.
+        if not isinstance(other, Match):
+            return NotImplemented
+        return self._sources() == other._sources()
+
+    def __hash__(self) -> int:
+        return hash(self._sources())
 
 
 @dataclass(frozen=True)
@@ -114,10 +177,15 @@ class Scenario:
     @classmethod
     def from_yaml(cls, text: str) -> Scenario:
         """Parse YAML text; an empty document is the empty scenario."""
+        if len(text) > MAX_YAML_CHARS:
+            raise ScenarioError(f"scenario: longer than {MAX_YAML_CHARS} characters")
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_LOADER)
         except yaml.YAMLError as exc:
             raise ScenarioError(f"scenario: invalid YAML: {exc}") from None
+        except RecursionError:
+            # PyYAML composes nested collections recursively.
+            raise ScenarioError("scenario: invalid YAML: nested too deeply") from None
         return cls.from_dict({} if data is None else data)
 
     @classmethod
@@ -131,7 +199,16 @@ class Scenario:
             raw_rules = []
         if not isinstance(raw_rules, list):
             raise ScenarioError(f"rules: expected a list, got {_kind(raw_rules)}")
+        if len(raw_rules) > MAX_RULES:
+            raise ScenarioError(f"rules: at most {MAX_RULES} rules, got {len(raw_rules)}")
         rules = tuple(_parse_rule(raw, f"rules[{index}]") for index, raw in enumerate(raw_rules))
+        expanded = sum(
+            sum(map(len, rule.logs)) + sum(map(len, rule.output.values())) for rule in rules
+        )
+        if expanded > MAX_EXPANDED_CHARS:
+            raise ScenarioError(
+                f"scenario: logs and outputs add up to more than {MAX_EXPANDED_CHARS} characters"
+            )
         try:
             faults = parse_faults(data.get("faults"))
         except FaultError as error:
@@ -212,6 +289,8 @@ def _number(value: object, path: str) -> float:
         raise ScenarioError(f"{path}: expected a number of seconds, got {_kind(value)}")
     if not math.isfinite(value) or value < 0:
         raise ScenarioError(f"{path}: expected a finite number >= 0, got {value!r}")
+    if value > MAX_SECONDS:
+        raise ScenarioError(f"{path}: at most {MAX_SECONDS} seconds, got {value!r}")
     return value
 
 
@@ -247,13 +326,13 @@ def _parse_match(raw: object, path: str) -> Match:
     if not isinstance(raw, dict):
         raise ScenarioError(f"{path}: expected a mapping, got {_kind(raw)}")
     _reject_unknown(raw, MATCH_KEYS, path)
-    patterns: dict[str, re.Pattern[str]] = {}
+    patterns: dict[str, Pattern] = {}
     for key, value in raw.items():
         if not isinstance(value, str):
             raise ScenarioError(f"{path}.{key}: expected a regular expression string")
         try:
-            patterns[key] = re.compile(value)
-        except re.error as exc:
+            patterns[key] = compile_pattern(value)
+        except ValueError as exc:
             raise ScenarioError(f"{path}.{key}: invalid regular expression: {exc}") from None
     return Match(
         reference=patterns.get("reference"),
@@ -267,6 +346,8 @@ def _parse_output(raw: object, path: str) -> dict[str, str]:
         return {}
     if not isinstance(raw, dict):
         raise ScenarioError(f"{path}: expected a mapping, got {_kind(raw)}")
+    if len(raw) > MAX_OUTPUT_KEYS:
+        raise ScenarioError(f"{path}: at most {MAX_OUTPUT_KEYS} keys, got {len(raw)}")
     output: dict[str, str] = {}
     for key, value in raw.items():
         if not isinstance(key, str) or not 1 <= len(key) <= MAX_OUTPUT_KEY:
@@ -286,6 +367,8 @@ def _parse_logs(raw: object, path: str) -> tuple[str, ...]:
         return ()
     if not isinstance(raw, list):
         raise ScenarioError(f"{path}: expected a list of strings, got {_kind(raw)}")
+    if len(raw) > MAX_LOG_LINES:
+        raise ScenarioError(f"{path}: at most {MAX_LOG_LINES} lines, got {len(raw)}")
     for index, line in enumerate(raw):
         if not isinstance(line, str):
             raise ScenarioError(f"{path}[{index}]: expected a string, got {_kind(line)}")

@@ -9,6 +9,8 @@ from mockserver.domain.types import Micros
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH = datetime(1970, 1, 1)  # isoformat() without an offset, for formatting
 _ONE_MICRO = timedelta(microseconds=1)
+# The last instant RFC 3339 can write (9999-12-31T23:59:59.999999Z).
+MAX_MICROS = (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC) - _EPOCH) // _ONE_MICRO
 
 
 def to_micros(when: datetime) -> Micros:
@@ -37,9 +39,10 @@ def format_timestamp(micros: Micros) -> str:
     """``2026-11-29T00:00:00Z``; fractional digits only when non-zero (3 or 6 of them).
 
     The same shape protobuf's ``json_format`` writes (it would use 9 digits for nanoseconds,
-    which the fake never produces).
+    which the fake never produces). An instant past year 9999 (a long scenario on a clock
+    far in the future) is written as :data:`MAX_MICROS`: RFC 3339 has no later year.
     """
-    seconds, fraction = divmod(micros, 1_000_000)
+    seconds, fraction = divmod(min(micros, MAX_MICROS), 1_000_000)
     text = (_NAIVE_EPOCH + timedelta(seconds=seconds)).isoformat()
     if fraction == 0:
         return text + "Z"

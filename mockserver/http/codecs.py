@@ -24,6 +24,7 @@ from openapi.methods import RpcMethod
 __all__ = [
     "CODECS",
     "CODECS_BY_NAME",
+    "MAX_DEPTH",
     "Codec",
     "JsonCodec",
     "loads",
@@ -61,6 +62,39 @@ def _no_constants(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constants)
+
+MAX_DEPTH = 100
+"""How deeply arrays and objects may nest in a JSON body (protobuf's own default limit).
+
+No message of this API needs a tenth of it; a body nested deeper is refused before the
+validator (whose recursion it would exhaust) or the journal ever sees it."""
+
+
+def _too_deep(value: Any) -> str | None:
+    """The path of the first place ``value`` nests deeper than :data:`MAX_DEPTH`, if any."""
+    stack: list[tuple[Any, int, str]] = [(value, 0, "")]
+    while stack:
+        item, depth, path = stack.pop()
+        if isinstance(item, dict):
+            children: Any = (
+                (f"{path}.{key}" if path else key, child) for key, child in item.items()
+            )
+        elif isinstance(item, list):
+            children = ((f"{path}[{index}]", child) for index, child in enumerate(item))
+        else:
+            continue
+        if depth == MAX_DEPTH:
+            return path or "the body"
+        for child_path, child in children:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1, child_path))
+    return None
+
+
+def _shorten(path: str) -> str:
+    return path if len(path) <= 60 else path[:60] + "..."
+
+
 # A \uD800-\uDFFF escape: only a valid pair of them decodes to a character.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
@@ -68,13 +102,18 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 def loads(body: bytes) -> Any:
     """Strict JSON: UTF-8, finite numbers, no NaN/Infinity, no lone surrogates.
 
-    ``ValueError`` (with the reason) for anything else, including nesting too deep to
-    parse; every value it returns can be encoded again.
+    ``ValueError`` (with the reason) for anything else, including arrays and objects nested
+    more than :data:`MAX_DEPTH` levels deep; every value it returns can be encoded again.
     """
     try:
         value = _DECODER.decode(body.decode("utf-8"))
     except RecursionError:
-        raise ValueError("nested too deeply") from None
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from None
+    # Counting brackets is a C loop: only a body with that many of them needs the walk.
+    if body.count(b"[") + body.count(b"{") > MAX_DEPTH:
+        deep = _too_deep(value)
+        if deep is not None:
+            raise ValueError(f"{_shorten(deep)}: nested more than {MAX_DEPTH} levels deep")
     if _SURROGATE_ESCAPE.search(body) is not None:
         try:
             json.dumps(value, ensure_ascii=False).encode("utf-8")

@@ -68,7 +68,17 @@ class ProtoCodec:
                 f"request body is not a valid {method.request.__proto_name__} message: {error}",
             ) from None
         # Proto3 JSON as a client would write it: JSON names, no defaults, int64 as strings.
-        decoded: JsonObject = json_format.MessageToDict(message, preserving_proto_field_name=False)
+        try:
+            decoded: JsonObject = json_format.MessageToDict(
+                message, preserving_proto_field_name=False
+            )
+        except (json_format.Error, ValueError) as error:
+            # Wire-valid but without a proto3-JSON form, e.g. a Timestamp past year 9999;
+            # a JSON client could not send it either, so both codecs refuse it alike.
+            raise ConnectError(
+                Code.invalid_argument,
+                f"request body is not a valid {method.request.__proto_name__} message: {error}",
+            ) from None
         return decoded
 
     def encode(self, message: JsonObject, method: RpcMethod) -> bytes:

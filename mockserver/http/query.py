@@ -28,8 +28,8 @@ QUERY_PAGINATION_FIELDS = {
 def merge_query_pagination(message: JsonObject, query_string: bytes) -> JsonObject:
     """``message`` (normalized) with query pagination filled into its empty fields.
 
-    A numeric ``pageSize`` becomes an integer; anything else is passed on as text for the
-    validator to reject.
+    A ``pageSize`` of 1 to 10 ASCII digits becomes an integer; anything else (a superscript
+    digit, five thousand digits) is passed on as text for the validator to reject.
     """
     values: dict[str, str] = {}
     for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=False):
@@ -46,5 +46,11 @@ def merge_query_pagination(message: JsonObject, query_string: bytes) -> JsonObje
     merged = dict(pagination)
     for name, value in values.items():
         if merged.get(name) in (None, "", 0):
-            merged[name] = int(value) if name == "pageSize" and value.isdigit() else value
+            merged[name] = int(value) if name == "pageSize" and _is_small_int(value) else value
     return {**message, "pagination": merged}
+
+
+def _is_small_int(text: str) -> bool:
+    # str.isdigit() admits "²" and other Unicode digits int() refuses, and int() refuses
+    # more than 4300 digits; an int32 needs at most 10.
+    return 0 < len(text) <= 10 and text.isascii() and text.isdigit()

@@ -21,6 +21,7 @@ from openapi.fields import UUID_PATTERN
 __all__ = ["MAX_REPORTED_ERRORS", "RequestValidator", "describe_errors", "field_path"]
 
 MAX_REPORTED_ERRORS = 5
+MAX_RULE_CHARS = 300
 
 
 class RequestValidator:
@@ -41,7 +42,13 @@ class RequestValidator:
 
     def check(self, message: JsonObject) -> None:
         """``ConnectError(invalid_argument)`` naming each failing field and its rule."""
-        if not self._validator.is_valid(message):
+        try:
+            valid = self._validator.is_valid(message)
+        except ValueError as error:
+            # jsonschema-rs refuses values it cannot walk (its recursion limit); the JSON
+            # codec's depth limit keeps such bodies out, this keeps any other one a 400.
+            raise ConnectError(Code.invalid_argument, f"request is invalid: {error}") from None
+        if not valid:
             raise ConnectError(
                 Code.invalid_argument, describe_errors(self._validator.iter_errors(message))
             )
@@ -90,6 +97,8 @@ def describe_errors(errors: Iterable[Any]) -> str:
             # A UUID fails both its pattern and its format; one complaint per field is enough.
             continue
         seen.add(path)
+        if len(rule) > MAX_RULE_CHARS:  # the rule quotes the value, which may be huge
+            rule = rule[:MAX_RULE_CHARS] + "..."
         items.append(f"{path}: {rule}" if path else rule)
         if len(items) == MAX_REPORTED_ERRORS:
             break
