@@ -130,3 +130,8 @@ def test_scenario_duration_beyond_the_state_limit_is_invalid_argument(
 def test_timestamps_past_year_9999_are_written_as_the_last_instant() -> None:
     last = parse_timestamp("9999-12-31T23:59:59.999999Z")
     assert format_timestamp(last + 10**18) == "9999-12-31T23:59:59.999999Z"
+
+
+def test_scenario_duration_of_400_digits_is_invalid_argument(client: AsgiClient) -> None:
+    body = b'{"rules": [{"duration": 1' + b"0" * 400 + b"}]}"
+    assert "duration" in connect_error(_put_scenario(client, body), 400, "invalid_argument")
