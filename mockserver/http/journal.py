@@ -1,17 +1,37 @@
-"""The request journal: what each tenant called and what it got back."""
+"""The request journal: what each tenant called and what it got back.
+
+Bounded by entries and by bytes, so a client sending big bodies (or many tokens) cannot
+make the server grow without limit: a request or response of more than
+``max_entry_bytes`` is kept as its size only (``requestTruncated``/``responseTruncated``
+say so), each tenant keeps at most ``size`` entries and ``tenant_bytes``, and all tenants
+together ``max_bytes`` (the journals written longest ago go first). Sizes are those of the
+message on the wire (decompressed), plus a fixed overhead per entry.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any
 
 from mockserver.domain import JsonObject, format_timestamp
 
-__all__ = ["DEFAULT_JOURNAL_SIZE", "Journal", "JournalEntry"]
+__all__ = [
+    "DEFAULT_ENTRY_BYTES",
+    "DEFAULT_JOURNAL_BYTES",
+    "DEFAULT_JOURNAL_SIZE",
+    "DEFAULT_TENANT_JOURNAL_BYTES",
+    "Journal",
+    "JournalEntry",
+]
 
 DEFAULT_JOURNAL_SIZE = 10_000
+DEFAULT_ENTRY_BYTES = 16 * 1024
+DEFAULT_TENANT_JOURNAL_BYTES = 8 * 1024 * 1024
+DEFAULT_JOURNAL_BYTES = 64 * 1024 * 1024
+_ENTRY_OVERHEAD = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +47,18 @@ class JournalEntry:
     time_us: int  # microseconds since the epoch, from the tenant's clock
     response: Any = None
     fault: JsonObject | None = None  # the injected fault, as Fault.to_json() tells it
+    request_bytes: int = 0  # size of the request message (decompressed)
+    response_bytes: int = 0  # size of the response message (before compression)
+    request_truncated: bool = False  # the request was too big to keep; only its size is
+    response_truncated: bool = False
+
+    @property
+    def cost(self) -> int:
+        """What the entry counts against the journal's byte limits."""
+        kept = (0 if self.request_truncated else self.request_bytes) + (
+            0 if self.response_truncated else self.response_bytes
+        )
+        return _ENTRY_OVERHEAD + kept
 
     def to_json(self) -> JsonObject:
         out: JsonObject = {
@@ -39,35 +71,99 @@ class JournalEntry:
         }
         if self.fault is not None:
             out["fault"] = self.fault
+        if self.request_truncated:
+            out["requestTruncated"] = True
+            out["requestBytes"] = self.request_bytes
+        if self.response_truncated:
+            out["responseTruncated"] = True
+            out["responseBytes"] = self.response_bytes
         return out
 
 
-class Journal:
-    """A bounded ring buffer of entries per tenant key (the caller's bearer token)."""
+class _TenantJournal:
+    __slots__ = ("bytes", "entries")
 
-    def __init__(self, size: int = DEFAULT_JOURNAL_SIZE) -> None:
+    def __init__(self) -> None:
+        self.entries: deque[JournalEntry] = deque()
+        self.bytes = 0
+
+
+class Journal:
+    """Bounded ring buffers of entries per tenant key (the caller's bearer token)."""
+
+    def __init__(
+        self,
+        size: int = DEFAULT_JOURNAL_SIZE,
+        *,
+        max_entry_bytes: int = DEFAULT_ENTRY_BYTES,
+        tenant_bytes: int = DEFAULT_TENANT_JOURNAL_BYTES,
+        max_bytes: int = DEFAULT_JOURNAL_BYTES,
+    ) -> None:
         if size < 1:
             raise ValueError(f"journal size must be at least 1, got {size}")
         self.size = size
+        self.max_entry_bytes = max_entry_bytes
+        self.tenant_bytes = tenant_bytes
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._entries: dict[str, deque[JournalEntry]] = {}
+        # Least recently written first: the first to go when all journals are too big.
+        self._journals: OrderedDict[str, _TenantJournal] = OrderedDict()
+        self._bytes = 0
+
+    @property
+    def total_bytes(self) -> int:
+        """What all kept entries count against ``max_bytes``."""
+        return self._bytes
 
     def record(self, tenant: str, entry: JournalEntry) -> None:
+        entry = self._bounded(entry)
         with self._lock:
-            entries = self._entries.get(tenant)
-            if entries is None:
-                entries = self._entries[tenant] = deque(maxlen=self.size)
-            entries.append(entry)
+            journal = self._journals.get(tenant)
+            if journal is None:
+                journal = self._journals[tenant] = _TenantJournal()
+            else:
+                self._journals.move_to_end(tenant)
+            journal.entries.append(entry)
+            journal.bytes += entry.cost
+            self._bytes += entry.cost
+            while len(journal.entries) > self.size or journal.bytes > self.tenant_bytes:
+                self._drop_oldest(tenant, journal)
+            while self._bytes > self.max_bytes:
+                oldest_tenant, oldest = next(iter(self._journals.items()))
+                self._drop_oldest(oldest_tenant, oldest)
+
+    def _bounded(self, entry: JournalEntry) -> JournalEntry:
+        request_truncated = entry.request_bytes > self.max_entry_bytes
+        response_truncated = entry.response_bytes > self.max_entry_bytes
+        if not (request_truncated or response_truncated):
+            return entry
+        return dataclasses.replace(
+            entry,
+            request=None if request_truncated else entry.request,
+            response=None if response_truncated else entry.response,
+            request_truncated=request_truncated,
+            response_truncated=response_truncated,
+        )
+
+    def _drop_oldest(self, tenant: str, journal: _TenantJournal) -> None:
+        dropped = journal.entries.popleft()
+        journal.bytes -= dropped.cost
+        self._bytes -= dropped.cost
+        if not journal.entries:
+            del self._journals[tenant]
 
     def entries(self, tenant: str) -> list[JournalEntry]:
         """The tenant's entries, oldest first."""
         with self._lock:
-            return list(self._entries.get(tenant, ()))
+            journal = self._journals.get(tenant)
+            return list(journal.entries) if journal is not None else []
 
     def all_entries(self) -> list[tuple[str, JournalEntry]]:
         """Every tenant's entries as ``(tenant key, entry)``, in time order."""
         with self._lock:
-            pairs = [(key, entry) for key, entries in self._entries.items() for entry in entries]
+            pairs = [
+                (key, entry) for key, journal in self._journals.items() for entry in journal.entries
+            ]
         pairs.sort(key=lambda pair: pair[1].time_us)
         return pairs
 
@@ -75,6 +171,9 @@ class Journal:
         """Forget one tenant's entries, or everyone's (``None``)."""
         with self._lock:
             if tenant is None:
-                self._entries.clear()
+                self._journals.clear()
+                self._bytes = 0
             else:
-                self._entries.pop(tenant, None)
+                journal = self._journals.pop(tenant, None)
+                if journal is not None:
+                    self._bytes -= journal.bytes

@@ -16,7 +16,7 @@ import dataclasses
 import logging
 import re
 import time
-from asyncio import sleep
+from asyncio import sleep, to_thread
 from collections.abc import Callable
 from typing import Final
 
@@ -51,6 +51,7 @@ from openapi.errors import HTTP_STATUS, Code
 from openapi.methods import SERVICE, RpcMethod
 
 __all__ = [
+    "INLINE_DECODE_BYTES",
     "RequestHeaders",
     "RpcEndpoint",
     "UnknownMethodEndpoint",
@@ -82,6 +83,7 @@ class RequestHeaders:
     __slots__ = (
         "accept_encoding",
         "authorization",
+        "body_bytes",
         "compression",
         "content_encoding",
         "content_length",
@@ -104,6 +106,7 @@ class RequestHeaders:
         self.compression: str | None = None
         self.timeout: float | None = None
         self.get_query: GetQuery | None = None
+        self.body_bytes = 0  # the message's size once read (decompressed), for the journal
         self.host: str | None = None
 
 
@@ -143,6 +146,10 @@ def origin_of(host: str | None, scheme: str) -> str | None:
         return None
     return f"{scheme}://{host}"
 
+
+# Messages up to this size are decoded right on the event loop (well under a millisecond);
+# larger ones, up to --max-body-bytes, on a worker thread.
+INLINE_DECODE_BYTES: Final = 64 * 1024
 
 _ALLOW_POST: Final = "POST"
 _ALLOW_GET_POST: Final = "GET, POST"
@@ -224,7 +231,8 @@ async def read_message(
     """The request message, decoded: from the body of a POST, from a GET's ``?message=``.
 
     At most ``limit`` bytes are read, and a compressed message may decompress to at most
-    ``limit`` bytes too (``resource_exhausted`` beyond either).
+    ``limit`` bytes too (``resource_exhausted`` beyond either). A large message is
+    decompressed and decoded on a worker thread, so that it cannot hold up other clients.
     """
     get_query = headers.get_query
     if get_query is None:
@@ -237,7 +245,13 @@ async def read_message(
                 f"request message is larger than the limit of {limit} bytes",
             )
     if headers.compression == GZIP:
-        body = gunzip(body, limit)
+        if len(body) > INLINE_DECODE_BYTES:
+            body = await to_thread(gunzip, body, limit)
+        else:
+            body = gunzip(body, limit)
+    headers.body_bytes = len(body)
+    if len(body) > INLINE_DECODE_BYTES:
+        return await to_thread(codec.decode, body, method)
     return codec.decode(body, method)
 
 
@@ -313,6 +327,7 @@ class RpcEndpoint:
                 await self._wait(delay, headers.timeout)
             response = self.backend.call(caller, self.method.name, message)
             encoded = codec.encode(response, self.method)
+            response_bytes = len(encoded)
             extra_headers: list[tuple[bytes, bytes]] | None = None
             if (
                 len(encoded) >= GZIP_MIN_BYTES
@@ -324,18 +339,23 @@ class RpcEndpoint:
         except ClientDisconnected:
             return
         except ConnectError as error:
-            await self._fail(send, caller, request, error, fault, started)
+            await self._fail(send, caller, request, error, fault, started, headers.body_bytes)
             return
         except DomainError as error:
-            await self._fail(send, caller, request, from_domain(error), fault, started)
+            domain_error = from_domain(error)
+            await self._fail(
+                send, caller, request, domain_error, fault, started, headers.body_bytes
+            )
             return
         except Exception:
             # A bug of the fake; say so instead of letting the server answer with a 500 page.
             logger.exception("unexpected error in %s", self.method.name)
             internal = ConnectError(Code.internal, f"internal error in {self.method.name}")
-            await self._fail(send, caller, request, internal, fault, started)
+            await self._fail(send, caller, request, internal, fault, started, headers.body_bytes)
             return
-        self._finish(caller, request, "ok", 200, fault, started, response)
+        self._finish(
+            caller, request, "ok", 200, fault, started, response, headers.body_bytes, response_bytes
+        )
         await send_json(send, encoded, codec.content_type.encode(), extra_headers)
 
     @staticmethod
@@ -389,9 +409,21 @@ class RpcEndpoint:
         error: ConnectError,
         fault: Fault | None,
         started: float,
+        request_bytes: int,
     ) -> None:
         answer = {"code": error.code.name, "message": error.message}
-        self._finish(caller, request, error.code.name, error.http_status, fault, started, answer)
+        answer_bytes = len(error.message) + 32
+        self._finish(
+            caller,
+            request,
+            error.code.name,
+            error.http_status,
+            fault,
+            started,
+            answer,
+            request_bytes,
+            answer_bytes,
+        )
         await send_error(send, error)
 
     def _finish(
@@ -403,6 +435,8 @@ class RpcEndpoint:
         fault: Fault | None,
         started: float,
         response: object = None,
+        request_bytes: int = 0,
+        response_bytes: int = 0,
     ) -> None:
         """Journal the call (callers with a valid token only) and log it if asked to.
 
@@ -416,6 +450,8 @@ class RpcEndpoint:
                 time_us=self.backend.now(caller),
                 fault=None if fault is None else fault.to_json(),
                 response=response,
+                request_bytes=request_bytes,
+                response_bytes=response_bytes,
             )
             self.journal.record(caller.token, entry)
         if self.request_log is not None:
