@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 from typing import Any
 
@@ -41,13 +42,13 @@ def test_large_messages_are_decoded_off_the_event_loop(
     monkeypatch: pytest.MonkeyPatch, client: AsgiClient
 ) -> None:
     calls: list[str] = []
-    real = rpc.to_thread
+    real = asyncio.to_thread
 
     async def recording(function: Any, *args: Any) -> Any:
         calls.append(function.__name__)
         return await real(function, *args)
 
-    monkeypatch.setattr(rpc, "to_thread", recording)
+    monkeypatch.setattr("mockserver.http.rpc.to_thread", recording)
     padding = "x" * (rpc.INLINE_DECODE_BYTES + 10)
     body = gzip.compress(('{"x": "' + padding + '"}').encode())
     assert len(body) < rpc.INLINE_DECODE_BYTES  # compressed it is small: inflated inline
