@@ -234,7 +234,8 @@ def test_garbage_on_any_route_never_gets_a_5xx(request: Request) -> None:
     method, path, body, headers = request
     response = _CLIENT.request(method, path, content=body, headers=headers)
     status = response.status_code
-    if status != 200:
+    if status >= 400:  # (a path that dot-segments turn into a directory gets a redirect)
+        assert response.headers.get("content-type") == "application/json", (status, method, path)
         error: dict[str, Any] = response.json()
         assert isinstance(error["code"], str)
         # The one 5xx Connect prescribes: 501 for a compression the server does not speak.
