@@ -78,6 +78,7 @@ class SqliteState:
         self._db = connection
         self._closed = False
         self._close_lock = threading.Lock()
+        self._clock_us: Micros | None = None  # the clock last written to meta
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -151,12 +152,14 @@ class SqliteState:
                 (tenant, orjson.dumps(settings)),
             )
 
-    def commit(self, clock_us: Micros) -> None:
-        self._db.execute(
-            "INSERT INTO meta (key, value) VALUES ('clock', ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (format_timestamp(clock_us),),
-        )
+    def commit(self, clock_us: Micros | None) -> None:
+        if clock_us is not None and clock_us != self._clock_us:
+            self._db.execute(
+                "INSERT INTO meta (key, value) VALUES ('clock', ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (format_timestamp(clock_us),),
+            )
+            self._clock_us = clock_us
         self._db.commit()
 
     def _insert_tenant(self, tenant: str, store: TenantStore) -> None:
@@ -241,6 +244,9 @@ def _connect(path: Path) -> sqlite3.Connection:
             if mode != "wal":
                 raise StateFileError(f"cannot use state file {path}: WAL mode unavailable")
             connection.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoints (which do fsync) every ~40 MB of log instead of every ~4 MB: a
+            # write cost about 150 µs with the default, under 100 µs with this.
+            connection.execute("PRAGMA wal_autocheckpoint=10000")
             connection.executescript(_SCHEMA)
             row = connection.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
             if row is None:

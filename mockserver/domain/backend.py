@@ -533,8 +533,11 @@ class Backend:
     # -- helpers --------------------------------------------------------------------------
 
     def _commit(self) -> None:
-        """Make the changes reported to :attr:`persistence` durable (called in the lock)."""
-        self.persistence.commit(self._now(None))
+        """Make the changes reported to :attr:`persistence` durable (called in the lock).
+
+        Only a manual clock's time is worth keeping: a real clock reads the wall time again
+        after a restart."""
+        self.persistence.commit(self._now(None) if self.manual else None)
 
     def _settings_changed(self, key: str) -> None:
         """Tell :attr:`persistence` a tenant's own scenario or clock offset changed."""

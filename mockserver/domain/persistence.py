@@ -17,7 +17,7 @@ from typing import Protocol
 from mockserver.domain.executions import ExecutionRecord
 from mockserver.domain.store import TenantStore
 from mockserver.domain.tasks import TaskRecord
-from mockserver.domain.types import JsonObject
+from mockserver.domain.types import JsonObject, Micros
 
 __all__ = ["NO_PERSISTENCE", "NoPersistence", "Persistence"]
 
@@ -45,8 +45,9 @@ class Persistence(Protocol):
         forgets them. The value is opaque JSON, handed back under the tenant's
         ``"settings"`` key of the document a store loads."""
 
-    def commit(self, clock_us: int) -> None:
-        """Make every change reported so far durable; ``clock_us`` is the server's time."""
+    def commit(self, clock_us: Micros | None) -> None:
+        """Make every change reported so far durable; ``clock_us`` is the server's time,
+        when it is a manual clock's (``None`` for a real clock)."""
 
 
 class NoPersistence:
@@ -70,7 +71,7 @@ class NoPersistence:
     def tenant_settings_changed(self, tenant: str, settings: JsonObject | None) -> None:
         pass
 
-    def commit(self, clock_us: int) -> None:
+    def commit(self, clock_us: Micros | None) -> None:
         pass
 
 
