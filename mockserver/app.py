@@ -82,6 +82,7 @@ def build_backend(config: ServerConfig) -> Backend:
         scenario,
         log_url_base=config.url,
         environments=config.environments,
+        limits=config.limits,
     )
 
 

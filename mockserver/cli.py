@@ -23,6 +23,7 @@ import uvicorn
 from mockserver.app import StateFileError, close_state_file, create_app
 from mockserver.config import ServerConfig, base_url
 from mockserver.domain import Scenario, ScenarioError
+from mockserver.domain.limits import DEFAULT_LIMITS, Limits
 from mockserver.domain.scenario import MAX_SECONDS
 from mockserver.http.body import DEFAULT_MAX_BODY_BYTES
 
@@ -224,6 +225,36 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="BYTES",
         help="larger request bodies get resource_exhausted (default: %(default)s)",
     )
+    defaults = DEFAULT_LIMITS
+    parser.add_argument(
+        "--max-tenants",
+        type=_positive_int,
+        default=defaults.max_tenants,
+        metavar="N",
+        help="tenants with state kept at most; a new one then gets resource_exhausted"
+        " (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-tasks",
+        type=_positive_int,
+        default=defaults.max_tasks,
+        metavar="N",
+        help="tasks per tenant (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-executions",
+        type=_positive_int,
+        default=defaults.max_executions,
+        metavar="N",
+        help="executions per tenant (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-objects",
+        type=_positive_int,
+        default=defaults.max_objects,
+        metavar="N",
+        help="tasks and executions of all tenants together (default: %(default)s)",
+    )
     parser.add_argument(
         "--log-level", choices=LOG_LEVELS, default="info", help="(default: %(default)s)"
     )
@@ -248,6 +279,12 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         public_url=args.public_url,
         strict=args.strict,
         max_body_bytes=args.max_body_bytes,
+        limits=Limits(
+            max_tenants=args.max_tenants,
+            max_tasks=args.max_tasks,
+            max_executions=args.max_executions,
+            max_objects=args.max_objects,
+        ),
         log_level=args.log_level,
     )
 

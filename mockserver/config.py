@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from mockserver.domain.limits import DEFAULT_LIMITS, Limits
 from mockserver.http.body import DEFAULT_MAX_BODY_BYTES
 from mockserver.http.journal import DEFAULT_JOURNAL_SIZE
 
@@ -35,6 +36,7 @@ class ServerConfig:
     strict: bool = False
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     journal_size: int = DEFAULT_JOURNAL_SIZE
+    limits: Limits = DEFAULT_LIMITS  # tenants, tasks and executions kept at most
     log_level: str = "info"
     public_url: str | None = None  # base of log URLs; None: derived from host and port
     # Base log URLs on each request's Host header (for a server bound to a wildcard

@@ -13,10 +13,12 @@ from mockserver.domain.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    ResourceExhausted,
     Unimplemented,
 )
 from mockserver.domain.faults import Fault, FaultRule
 from mockserver.domain.ids import IdGenerator, RandomIds, SeededIds, SequentialIds
+from mockserver.domain.limits import DEFAULT_LIMITS, Limits
 from mockserver.domain.methods import METHOD_NAMES
 from mockserver.domain.phases import (
     EXECUTION_TRANSITIONS,
@@ -32,6 +34,7 @@ from mockserver.domain.timing import Timing
 from mockserver.domain.types import JsonObject
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "EXECUTION_TRANSITIONS",
     "METHOD_NAMES",
     "STEP_TRANSITIONS",
@@ -47,12 +50,14 @@ __all__ = [
     "IdGenerator",
     "InvalidArgument",
     "JsonObject",
+    "Limits",
     "ManualClock",
     "Match",
     "NotFound",
     "Phase",
     "RandomIds",
     "RealClock",
+    "ResourceExhausted",
     "Rule",
     "Scenario",
     "ScenarioError",

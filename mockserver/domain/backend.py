@@ -20,6 +20,7 @@ from mockserver.domain.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    ResourceExhausted,
     Unimplemented,
 )
 from mockserver.domain.executions import (
@@ -33,6 +34,7 @@ from mockserver.domain.executions import (
 )
 from mockserver.domain.faults import Fault, FaultState
 from mockserver.domain.ids import IdGenerator, SeededIds
+from mockserver.domain.limits import DEFAULT_LIMITS, Limits
 from mockserver.domain.paging import OrderedIndex
 from mockserver.domain.persistence import NO_PERSISTENCE, Persistence
 from mockserver.domain.phases import parse_phase
@@ -69,6 +71,7 @@ class Backend:
         log_url_base: str = "http://127.0.0.1:8080",
         environments: Iterable[str] | None = None,
         persistence: Persistence = NO_PERSISTENCE,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.clock = clock
         self.ids = ids
@@ -82,6 +85,8 @@ class Backend:
         )
         # Told of every change inside the lock, and committed before a write returns.
         self.persistence = persistence
+        self.limits = limits
+        self._objects = 0  # tasks and executions of all tenants, against limits.max_objects
         self._lock = threading.Lock()
         self._tenants: dict[str, TenantStore] = {}
         self._controls: dict[str, TenantControl] = {}
@@ -127,8 +132,10 @@ class Backend:
                         f"environment {parsed.environment_id}"
                     )
             self._check_dependencies(tenant, parsed.environment_id, parsed.depends_on, None)
+            self._check_room(caller, len(tenant.tasks), self.limits.max_tasks, "tasks")
             task = parsed.record(self._new_id(caller), self._now(caller), caller.subject)
             self._write(caller).add_task(task)
+            self._objects += 1
             self.persistence.task_saved(caller.subject_id, task)
             self._commit()
             return {"task": task_json(task)}
@@ -200,6 +207,7 @@ class Backend:
                     execution.stopped_us = now
                     self.persistence.execution_saved(caller.subject_id, execution)
             tenant.remove_task(task_id)
+            self._objects -= 1
             self.persistence.task_removed(caller.subject_id, task_id)
             self._commit()
             return {}
@@ -212,6 +220,8 @@ class Backend:
         with self._lock:
             tenant = self._read(caller)
             task = self._task(tenant, task_id)
+            limit = self.limits.max_executions
+            self._check_room(caller, len(tenant.executions), limit, "executions")
             now = self._now(caller)
             scenario = self.scenario_for(caller)
             groups: list[tuple[StepPlan, ...]] = []
@@ -234,6 +244,7 @@ class Backend:
                 groups=tuple(groups),
             )
             self._write(caller).add_execution(execution)
+            self._objects += 1
             self.persistence.execution_saved(caller.subject_id, execution)
             self._commit()
             base = caller.origin or self.log_url_base
@@ -425,6 +436,7 @@ class Backend:
                 self._tenants.clear()
                 self._controls.clear()
                 self._used_ids.clear()
+                self._objects = 0
                 if isinstance(self.ids, SeededIds):
                     self.ids.forget()
                 self.persistence.all_replaced({})
@@ -433,6 +445,7 @@ class Backend:
                 store = self._tenants.pop(key, None)
                 self._controls.pop(key, None)
                 if store is not None:
+                    self._objects -= _size(store)
                     # Nobody else can hold these ids; a fresh tenant may be given them again.
                     self._used_ids.difference_update(store.all_ids())
                 if isinstance(self.ids, SeededIds):
@@ -484,12 +497,17 @@ class Backend:
                 f"got {len(parsed.stores)}"
             )
         manual = isinstance(self.clock, ManualClock)
+        for key, parsed_store in parsed.stores.items():
+            self._check_tenant_size(parsed_store, f"state.tenants[{key!r}]")
         with self._lock:
             if caller is None:
+                total = sum(map(_size, parsed.stores.values()))
+                self._check_total(total, len(parsed.stores))
                 if parsed.clock_us is not None and isinstance(self.clock, ManualClock):
                     self.clock.restore(from_micros(parsed.clock_us))
                 base = self._now(None)
                 self._tenants = {key: store for key, store in parsed.stores.items() if store}
+                self._objects = total
                 self._used_ids = {i for store in parsed.stores.values() for i in store.all_ids()}
                 self._controls = {}
                 for key, settings in parsed.settings.items():
@@ -506,7 +524,12 @@ class Backend:
             key = caller.subject_id
             store = next(iter(parsed.stores.values()), None)
             settings = next(iter(parsed.settings.values()), state.TenantSettings())
-            old = self._tenants.pop(key, None)
+            old = self._tenants.get(key)
+            others = self._objects - (0 if old is None else _size(old))
+            tenants = len(self._tenants) + (0 if old is not None or not store else 1)
+            self._check_total(others + (_size(store) if store else 0), tenants)
+            self._tenants.pop(key, None)
+            self._objects = others + (_size(store) if store else 0)
             if old is not None:
                 self._used_ids.difference_update(old.all_ids())
             if store:
@@ -564,8 +587,44 @@ class Backend:
         key = caller.subject_id
         control = self._controls.get(key)
         if control is None:
+            if len(self._controls) >= self.limits.max_tenants:
+                raise ResourceExhausted(
+                    f"the fake holds settings of {self.limits.max_tenants} tenants, its limit;"
+                    " reset some (POST /_mock/reset)"
+                )
             control = self._controls[key] = TenantControl()
         return control
+
+    def _check_room(self, caller: Caller, count: int, limit: int, what: str) -> None:
+        """``ResourceExhausted`` unless the caller may store one more task or execution."""
+        if count >= limit:
+            raise ResourceExhausted(
+                f"this tenant holds {limit} {what}, the fake's limit; delete some or reset"
+            )
+        if self._objects >= self.limits.max_objects:
+            raise ResourceExhausted(
+                f"the fake holds {self.limits.max_objects} tasks and executions, its limit"
+            )
+        if caller.subject_id not in self._tenants and len(self._tenants) >= self.limits.max_tenants:
+            raise ResourceExhausted(
+                f"the fake holds the state of {self.limits.max_tenants} tenants, its limit"
+            )
+
+    def _check_tenant_size(self, store: TenantStore, path: str) -> None:
+        if len(store.tasks) > self.limits.max_tasks:
+            raise ResourceExhausted(f"{path}.tasks: more than {self.limits.max_tasks} tasks")
+        if len(store.executions) > self.limits.max_executions:
+            raise ResourceExhausted(
+                f"{path}.executions: more than {self.limits.max_executions} executions"
+            )
+
+    def _check_total(self, objects: int, tenants: int) -> None:
+        if objects > self.limits.max_objects:
+            raise ResourceExhausted(
+                f"state: more than {self.limits.max_objects} tasks and executions in all"
+            )
+        if tenants > self.limits.max_tenants:
+            raise ResourceExhausted(f"state: more than {self.limits.max_tenants} tenants")
 
     def _check_environment(self, environment_id: str) -> None:
         if self.environments is not None and environment_id not in self.environments:
@@ -661,6 +720,10 @@ def _step_times(step: StepStatus) -> JsonObject:
     if step.ended_us is not None:
         times["endedAt"] = format_timestamp(step.ended_us)
     return times
+
+
+def _size(store: TenantStore) -> int:
+    return len(store.tasks) + len(store.executions)
 
 
 def _keys_after(cursor: TaskKey | None, keys: Iterable[TaskKey]) -> list[TaskKey]:

@@ -44,3 +44,9 @@ class Unimplemented(DomainError):
     """The RPC name is not one the fake implements."""
 
     code = "unimplemented"
+
+
+class ResourceExhausted(DomainError):
+    """A limit on stored state (tenants, tasks, executions) is reached."""
+
+    code = "resource_exhausted"

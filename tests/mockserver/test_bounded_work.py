@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
+from mockserver.domain import Limits
 from mockserver.http import rpc
 from mockserver.http.compression import MAX_GZIP_MEMBERS, gunzip
 from mockserver.http.connect import ConnectError
 from mockserver.http.journal import Journal, JournalEntry
 from tests.mockserver.conftest import AppFactory
 from tests.support.asgi import SERVICE_PATH, AsgiClient, connect_error
+from tests.support.factories import task_body
 
 _GZIP_JSON = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
 
@@ -128,3 +130,10 @@ def test_hundred_big_requests_keep_the_journal_small(make_app: AppFactory) -> No
         )
         assert response.status_code == 200
     assert app.state.journal.total_bytes < 64 * 1024
+
+
+def test_a_write_past_a_limit_is_resource_exhausted(make_app: AppFactory) -> None:
+    client = AsgiClient(make_app(limits=Limits(max_tasks=1)))
+    client.ok("CreateTask", task_body(reference="one"))
+    response = client.rpc("CreateTask", task_body(reference="two"))
+    assert "1 tasks" in connect_error(response, 429, "resource_exhausted")

@@ -8,6 +8,7 @@ import pytest
 
 from mockserver.cli import build_parser, config_from_args, main
 from mockserver.config import ServerConfig
+from mockserver.domain import Limits
 from mockserver.http.body import DEFAULT_MAX_BODY_BYTES
 
 
@@ -30,7 +31,8 @@ def test_cli_every_flag(tmp_path: Path) -> None:
         "--pending-delay", "0", "--step-duration", "0.5",
         "--scenario", str(tmp_path / "s.yaml"), "--state", str(tmp_path / "state.json"),
         "--token", "a", "--token", "b", "--strict", "--max-body-bytes", "1024",
-        "--log-level", "debug",
+        "--log-level", "debug", "--max-tenants", "3", "--max-tasks", "4",
+        "--max-executions", "5", "--max-objects", "6",
     )  # fmt: skip
     assert config == ServerConfig(
         host="0.0.0.0",
@@ -44,6 +46,7 @@ def test_cli_every_flag(tmp_path: Path) -> None:
         strict=True,
         max_body_bytes=1024,
         log_level="debug",
+        limits=Limits(max_tenants=3, max_tasks=4, max_executions=5, max_objects=6),
     )
 
 
