@@ -55,6 +55,7 @@ WRITE_TOKEN = "bench-write"  # tenant CreateTask fills, so reads see a fixed sto
 PRISM_TASK_ID = "d2c94c27-3b76-4a42-b88c-95a85e392c68"
 SEED_BODY_LIMIT = 64 * 1024 * 1024  # --max-body-bytes for the one big state import
 START_TIMEOUT = 60.0
+BENCH_MAX_OBJECTS = 100_000_000
 SERVER_CPU = 0
 CLIENT_CPU = 1
 
@@ -642,35 +643,46 @@ def start_bare(stack: contextlib.ExitStack, settings: Settings) -> list[Job]:
     return [Job("bare", server.url, scenario)]
 
 
-def start_fake(stack: contextlib.ExitStack, settings: Settings) -> list[Job]:
-    log("fake: starting python -m mockserver")
-    command = pinned(
-        [
-            sys.executable,
-            "-m",
-            "mockserver",
-            "--host",
-            HOST,
-            "--port",
-            "0",
-            "--clock",
-            "manual",
-            "--max-body-bytes",
-            str(SEED_BODY_LIMIT),
-        ],
-        SERVER_CPU,
-        settings.pin,
-    )
+def start_fake(
+    stack: contextlib.ExitStack, settings: Settings, *, durable: bool = False
+) -> list[Job]:
+    """The fake; ``durable``: with ``--state`` (an SQLite file), measuring CreateTask only,
+    the one write of the three methods, to show what committing each write costs."""
+    target = "fake+state" if durable else "fake"
+    log(f"{target}: starting python -m mockserver")
+    arguments = [
+        sys.executable,
+        "-m",
+        "mockserver",
+        "--host",
+        HOST,
+        "--port",
+        "0",
+        "--clock",
+        "manual",
+        "--max-body-bytes",
+        str(SEED_BODY_LIMIT),
+        # CreateTask at full speed for minutes passes the default 100,000 tasks per tenant.
+        "--max-tasks",
+        str(BENCH_MAX_OBJECTS),
+        "--max-objects",
+        str(BENCH_MAX_OBJECTS),
+    ]
+    if durable:
+        arguments += ["--state", str(settings.workdir / "state.db")]
+    command = pinned(arguments, SERVER_CPU, settings.pin)
     server = stack.enter_context(
-        started("fake", command, settings.workdir, url_pattern=r"mockserver listening on (\S+)")
+        started(target, command, settings.workdir, url_pattern=r"mockserver listening on (\S+)")
     )
     begin = time.perf_counter()
     task_id = seed_tasks(server.url, settings.tasks)
-    log(f"fake: seeded {settings.tasks} tasks in {time.perf_counter() - begin:.1f} s")
+    log(f"{target}: seeded {settings.tasks} tasks in {time.perf_counter() - begin:.1f} s")
     jobs = []
     for scenario in rpc_scenarios(task_id, READ_TOKEN, WRITE_TOKEN):
-        probe(server.url, scenario, "fake")
-        jobs.append(Job("fake", server.url, scenario))
+        if durable and scenario.method != "CreateTask":
+            continue
+        probe(server.url, scenario, target)
+        jobs.append(Job(target, server.url, scenario))
     return jobs
 
 
@@ -812,8 +824,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--targets",
-        default="bare,fake,prism",
-        help="comma-separated subset of bare,fake,prism (default: %(default)s)",
+        default="bare,fake,fake+state,prism",
+        help="comma-separated subset of bare,fake,fake+state,prism; fake+state is the fake"
+        " with --state, measured on CreateTask (default: %(default)s)",
     )
     parser.add_argument(
         "--client",
@@ -824,6 +837,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-pin", action="store_true", help="do not pin with taskset")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
     return parser
+
+
+def durable_write_cost(summaries: Sequence[Summary]) -> tuple[float, float, float] | None:
+    """(req/s with --state, req/s without, µs per write) of CreateTask, best rounds.
+
+    The fake serves from one thread, so 1 / (req/s) is its time per request; the
+    difference is what committing a write adds."""
+    rates = {s.target: s.rps for s in summaries if s.method == "CreateTask"}
+    durable, plain = rates.get("fake+state"), rates.get("fake")
+    if not durable or not plain:
+        return None
+    return durable, plain, (1 / durable - 1 / plain) * 1e6
 
 
 def choose_client(wanted: str) -> str | None:
@@ -874,8 +899,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 2.0)
     repeat = args.repeat if args.repeat is not None else (1 if args.quick else 3)
     targets = {t.strip() for t in args.targets.split(",") if t.strip()}
-    if not targets <= {"bare", "fake", "prism"}:
-        parser.error(f"--targets: unknown {sorted(targets - {'bare', 'fake', 'prism'})}")
+    known = {"bare", "fake", "fake+state", "prism"}
+    if not targets <= known:
+        parser.error(f"--targets: unknown {sorted(targets - known)}")
     if seconds < 1 or warmup < 0 or args.connections < 1 or args.tasks < 25 or repeat < 1:
         parser.error("need --duration >= 1, --warmup >= 0, --connections >= 1, --tasks >= 25")
 
@@ -911,6 +937,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 jobs += start_bare(stack, settings)
             if "fake" in targets:
                 jobs += start_fake(stack, settings)
+            if "fake+state" in targets:
+                jobs += start_fake(stack, settings, durable=True)
             if prism is not None:
                 jobs += start_prism(stack, settings, prism, notes)
             summaries = run_rounds(settings, jobs)
@@ -951,6 +979,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"\ntarget (every fake method >= 60% of bare req/s, best rounds): {verdict}; "
             f"slowest: {worst.method} at {share:.0%} of bare ({median_share:.0%} on medians)"
+        )
+    write_cost = durable_write_cost(summaries)
+    if write_cost is not None:
+        durable_rps, plain_rps, cost_us = write_cost
+        verdict = (
+            f"each acknowledged write costs about {cost_us:.0f} µs more"
+            " (committed to SQLite before the response)"
+            if cost_us > 0
+            else "no cost measurable above this run's noise"
+        )
+        print(
+            f"\n--state: CreateTask at {durable_rps:.0f} req/s with it,"
+            f" {plain_rps:.0f} without; {verdict}"
         )
     if args.json is not None:
         args.json.write_text(
