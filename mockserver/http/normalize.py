@@ -28,6 +28,11 @@ _PLAIN: Final = "plain"  # strings, booleans, maps: kept as they are
 
 _DROP: Final = object()  # an unknown enum name: the field (or list item) disappears
 
+MAX_ITEMS: Final = 1000
+"""The most items a list or map field may hold. The descriptor caps the lists it limits at
+25; a list of a million items (a 4 MiB body) would otherwise cost seconds of normalizing
+and validating, on the event loop, just to be refused."""
+
 
 @dataclass
 class _Field:
@@ -71,6 +76,12 @@ class MessageNormalizer:
             if name in out:
                 raise ConnectError(
                     Code.invalid_argument, f"{path}{name}: field given more than once"
+                )
+            sized = isinstance(value, list) or (isinstance(value, dict) and spec.kind != _MESSAGE)
+            if sized and len(value) > MAX_ITEMS:
+                raise ConnectError(
+                    Code.invalid_argument,
+                    f"{path}{name}: at most {MAX_ITEMS} items, got {len(value)}",
                 )
             if spec.repeated:
                 if not isinstance(value, list):

@@ -14,6 +14,7 @@ from mockserver.http import rpc
 from mockserver.http.compression import MAX_GZIP_MEMBERS, gunzip
 from mockserver.http.connect import ConnectError
 from mockserver.http.journal import Journal, JournalEntry
+from mockserver.http.normalize import MAX_ITEMS
 from tests.mockserver.conftest import AppFactory
 from tests.support.asgi import SERVICE_PATH, AsgiClient, connect_error
 from tests.support.factories import task_body
@@ -137,3 +138,22 @@ def test_a_write_past_a_limit_is_resource_exhausted(make_app: AppFactory) -> Non
     client.ok("CreateTask", task_body(reference="one"))
     response = client.rpc("CreateTask", task_body(reference="two"))
     assert "1 tasks" in connect_error(response, 429, "resource_exhausted")
+
+
+def test_a_list_of_a_million_items_is_refused_before_it_is_walked(client: AsgiClient) -> None:
+    body = b'{"filter": {"phases": [' + b",".join([b"1"] * 1_000_000) + b"]}}"
+    response = client.request(
+        "POST",
+        f"{SERVICE_PATH}/ListTaskExecutions",
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
+    message = connect_error(response, 400, "invalid_argument")
+    assert message == f"filter.phases: at most {MAX_ITEMS} items, got 1000000"
+
+
+def test_a_message_with_many_unknown_fields_is_still_fine(client: AsgiClient) -> None:
+    metadata: dict[str, object] = {f"x{index}": 1 for index in range(MAX_ITEMS + 1)}
+    metadata.update(name="a", reference="a")
+    body = {"environmentId": "07e03a28-65a5-4d98-b532-8ea67b188048", "metadata": metadata}
+    assert client.ok("CreateTask", body)["task"]["metadata"]["name"] == "a"

@@ -187,6 +187,7 @@ def _control_request(draw: st.DrawFn) -> Request:
         st.sampled_from(
             [
                 ("PUT", "/_mock/scenario"),
+                ("POST", "/_mock/clock/advance"),
                 ("PUT", "/_mock/state"),
                 ("POST", "/_mock/reset"),
                 ("GET", "/_mock/logs/x"),
@@ -215,6 +216,14 @@ def _control_request(draw: st.DrawFn) -> Request:
             st.builds(
                 lambda seconds: json.dumps({"rules": [{"duration": seconds}]}).encode(),
                 st.sampled_from([1e308, 1e12, -1, 10**400]),
+            ),
+            st.builds(
+                lambda seconds: json.dumps({"seconds": seconds}).encode(),
+                st.one_of(
+                    st.sampled_from([1e308, 1e12, 3e11, -1, 10**400, "5", None]),
+                    st.floats(allow_nan=False),
+                    st.integers(),
+                ),
             ),
         )
     )
