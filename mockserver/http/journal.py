@@ -120,15 +120,21 @@ class Journal:
         with self._lock:
             journal = self._journals.get(tenant)
             if journal is None:
+                # The key (a bearer token, as long as a header allows) counts too: with
+                # any token accepted, a client can make a journal per request.
                 journal = self._journals[tenant] = _TenantJournal()
+                journal.bytes = len(tenant)
+                self._bytes += len(tenant)
             else:
                 self._journals.move_to_end(tenant)
             journal.entries.append(entry)
             journal.bytes += entry.cost
             self._bytes += entry.cost
-            while len(journal.entries) > self.size or journal.bytes > self.tenant_bytes:
+            while journal.entries and (
+                len(journal.entries) > self.size or journal.bytes > self.tenant_bytes
+            ):
                 self._drop_oldest(tenant, journal)
-            while self._bytes > self.max_bytes:
+            while self._bytes > self.max_bytes and self._journals:
                 oldest_tenant, oldest = next(iter(self._journals.items()))
                 self._drop_oldest(oldest_tenant, oldest)
 
@@ -150,6 +156,8 @@ class Journal:
         journal.bytes -= dropped.cost
         self._bytes -= dropped.cost
         if not journal.entries:
+            self._bytes -= journal.bytes  # what is left is the key
+            journal.bytes = 0
             del self._journals[tenant]
 
     def entries(self, tenant: str) -> list[JournalEntry]:

@@ -113,7 +113,7 @@ def test_journal_clear_releases_the_bytes() -> None:
     journal.record("a", _entry(request_bytes=500))
     journal.record("b", _entry(request_bytes=500))
     journal.clear("a")
-    assert journal.total_bytes == _entry(request_bytes=500).cost
+    assert journal.total_bytes == _entry(request_bytes=500).cost + len("b")
     journal.clear()
     assert journal.total_bytes == 0
 
@@ -157,3 +157,18 @@ def test_a_message_with_many_unknown_fields_is_still_fine(client: AsgiClient) ->
     metadata.update(name="a", reference="a")
     body = {"environmentId": "07e03a28-65a5-4d98-b532-8ea67b188048", "metadata": metadata}
     assert client.ok("CreateTask", body)["task"]["metadata"]["name"] == "a"
+
+
+def test_journal_counts_long_tokens_against_its_bytes() -> None:
+    journal = Journal(1000, max_entry_bytes=1000, tenant_bytes=10**6, max_bytes=100_000)
+    for index in range(100):
+        journal.record(f"{index:05d}" + "t" * 10_000, _entry(request_bytes=10))
+    assert journal.total_bytes <= 100_000
+    assert len({key for key, _ in journal.all_entries()}) < 10
+
+
+def test_journal_drops_an_entry_bigger_than_a_tenants_budget() -> None:
+    journal = Journal(1000, max_entry_bytes=10**6, tenant_bytes=1000, max_bytes=10**6)
+    journal.record("a", _entry(request_bytes=5000))
+    assert journal.entries("a") == []
+    assert journal.total_bytes == 0
