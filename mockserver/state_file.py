@@ -21,6 +21,7 @@ next to it as ``<name>.json-backup``.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -46,7 +47,7 @@ from mockserver.domain.store import TenantStore
 from mockserver.domain.tasks import TaskRecord, task_json
 from mockserver.domain.types import Micros
 
-__all__ = ["SqliteState", "StateFileError", "open_state"]
+__all__ = ["SqliteState", "StateFileError", "open_state", "read_state"]
 
 logger = logging.getLogger("mockserver")
 
@@ -73,9 +74,12 @@ class SqliteState:
     Persistence` that commits in :meth:`commit`. The backend's lock serialises every
     call, so one connection serves every thread."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+    def __init__(
+        self, path: Path, connection: sqlite3.Connection, lock_fd: int | None = None
+    ) -> None:
         self.path = path
         self._db = connection
+        self._lock_fd = lock_fd  # holds the flock that keeps a second server out
         self._closed = False
         self._close_lock = threading.Lock()
         self._clock_us: Micros | None = None  # the clock last written to meta
@@ -195,6 +199,8 @@ class SqliteState:
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 self._db.close()
+                if self._lock_fd is not None:
+                    os.close(self._lock_fd)  # releases the flock
 
 
 def _task_rows(tenant: str, tasks: Iterable[TaskRecord]) -> Iterable[tuple[str, str, bytes]]:
@@ -209,7 +215,8 @@ def open_state(path: Path) -> SqliteState:
     """The store at ``path``, created if absent, migrated if it holds a JSON export.
 
     :class:`StateFileError` (one line) when the path cannot hold a database: a missing
-    directory, a directory, a file that is neither SQLite nor a JSON export, no permission.
+    directory, a directory, a file that is neither SQLite nor a JSON export, no permission,
+    or a file another server (or another store in this process) is using.
     """
     _remove_stale_migration(path)
     head = _head(path)
@@ -217,7 +224,41 @@ def open_state(path: Path) -> SqliteState:
         _migrate_json(path)
     elif head is not None and head and not head.startswith(_SQLITE_MAGIC):
         raise StateFileError(f"cannot load state from {path}: not an SQLite database")
-    return SqliteState(path, _connect(path))
+    connection = _connect(path)
+    try:
+        lock_fd = _lock(path)
+    except BaseException:
+        connection.close()
+        raise
+    return SqliteState(path, connection, lock_fd)
+
+
+def read_state(path: Path) -> JsonObject:
+    """The export document the store at ``path`` holds, read without taking the store over
+    (a server may be using it): for tools and tests."""
+    connection = sqlite3.connect(path)
+    try:
+        return SqliteState(path, connection).load()
+    finally:
+        connection.close()
+
+
+def _lock(path: Path) -> int:
+    """An exclusive flock on ``path``: two servers writing one file would wait on each
+    other's SQLite locks (stalling their event loops) and interleave their states.
+    (SQLite's own locks are fcntl locks; a flock does not interfere with them.)"""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StateFileError(
+            f"cannot use state file {path}: another mockserver is using it"
+        ) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _head(path: Path) -> bytes | None:

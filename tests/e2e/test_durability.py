@@ -176,3 +176,21 @@ def test_the_state_file_is_plain_sqlite(tmp_path: Path) -> None:
             (count,) = db.execute("SELECT count(*) FROM tasks").fetchone()
         db.close()
         assert count == 3
+
+
+def test_a_second_server_on_the_same_file_is_refused(tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    with ServerProcess("--state", str(state)):
+        result = subprocess.run(
+            [sys.executable, "-m", "mockserver", "--port", "0", "--state", str(state)],
+            capture_output=True,
+            text=True,
+            cwd=REPO_ROOT,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert (
+        result.stderr
+        == f"mockserver: cannot use state file {state}: another mockserver is using it\n"
+    )

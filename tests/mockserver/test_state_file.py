@@ -12,7 +12,7 @@ import pytest
 from mockserver.app import StateFileError, create_app
 from mockserver.config import ServerConfig
 from mockserver.domain import Backend, Caller, ManualClock, SequentialIds
-from mockserver.state_file import open_state
+from mockserver.state_file import open_state, read_state
 from tests.support.asgi import AsgiClient
 from tests.support.factories import task_body
 
@@ -22,13 +22,12 @@ def _app(path: Path) -> Any:
 
 
 def _export(path: Path) -> dict[str, Any]:
-    """What a fresh server on ``path`` holds, as if the first had been killed just now."""
-    app = _app(path)
-    try:
-        exported: dict[str, Any] = app.state.backend.export_state()
-        return exported
-    finally:
-        app.state.store.close()
+    """What a server starting on ``path`` would load, as if the running one had been
+    killed just now (read beside it: the running one holds the file)."""
+    backend = Backend(ManualClock(), SequentialIds())
+    backend.import_state(read_state(path))
+    exported: dict[str, Any] = backend.export_state()
+    return exported
 
 
 def test_every_kind_of_write_is_in_the_file_before_its_response(tmp_path: Path) -> None:
@@ -91,17 +90,28 @@ def test_a_tenants_own_scenario_and_clock_are_in_the_file(tmp_path: Path) -> Non
     advanced = client.request("POST", "/_mock/clock/advance", json={"seconds": 90})
     assert advanced.status_code == 200, advanced.text
     AsgiClient(app, token="plain").ok("CreateTask", task_body())
+    subject = Caller("test-token").subject_id
 
-    again = AsgiClient(_app(path))
-    assert again.request("GET", "/_mock/scenario").json()["rules"] == scenario["rules"]
-    assert again.request("GET", "/_mock/clock").json()["now"] == "2026-01-01T00:01:30Z"
-    plain = again.request("GET", "/_mock/clock", token="plain").json()["now"]
-    assert plain == "2026-01-01T00:00:00Z"
+    saved = read_state(path)["tenants"][subject]
+    assert saved["scenario"]["rules"] == scenario["rules"]
+    assert saved["clock"] == "2026-01-01T00:01:30Z"
+    assert _export(path)["tenants"][subject]["clock"] == "2026-01-01T00:01:30Z"
 
     client.request("POST", "/_mock/reset")
-    after_reset = AsgiClient(_app(path))
-    assert after_reset.request("GET", "/_mock/scenario").json()["rules"] == []
-    assert after_reset.request("GET", "/_mock/clock").json()["now"] == "2026-01-01T00:00:00Z"
+    assert subject not in read_state(path)["tenants"]
+    app.state.store.close()
+
+    again = AsgiClient(_app(path))
+    assert again.request("GET", "/_mock/clock").json()["now"] == "2026-01-01T00:00:00Z"
+
+
+def test_a_file_in_use_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    first = _app(path)
+    with pytest.raises(StateFileError, match="another mockserver is using it"):
+        _app(path)
+    first.state.store.close()
+    _app(path).state.store.close()  # free again
 
 
 def test_the_stores_tables_hold_the_export_json(tmp_path: Path) -> None:
