@@ -8,7 +8,7 @@ domain runs (even before the request is validated, as an outage would)::
         code: unavailable        # any Connect code; the HTTP status follows Connect's table
         times: 2                 # the first 2 matching calls fail, later ones go through
       - method: GetTask
-        match: {id: "^0000"}     # request fields (dotted proto3-JSON paths) by re.search
+        match: {id: "^0000"}     # request fields (dotted proto3-JSON paths), RE2 search
         rate: 0.25               # fires on a quarter of the matching calls ...
         seed: 7                  # ... the same quarter on every run
         code: internal
@@ -33,12 +33,12 @@ from __future__ import annotations
 
 import math
 import random
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from mockserver.domain.methods import METHOD_NAMES
+from mockserver.domain.patterns import Pattern, compile_pattern
 from mockserver.domain.types import JsonObject, Micros
 
 __all__ = [
@@ -86,6 +86,10 @@ FAULT_KEYS = (
     "rate_limit",
 )
 _MAX_SECONDS = 3600.0  # a fault that stalls a call for more than an hour is a typo
+# A scenario is a handful of rules; bounds keep a hostile one from costing every call.
+MAX_FAULTS = 1000
+MAX_MATCH_FIELDS = 32
+MAX_MESSAGE_CHARS = 4096
 
 FaultKind = Literal["error", "drop", "delay", "rate_limit"]
 
@@ -94,21 +98,31 @@ class FaultError(ValueError):
     """A malformed fault rule; the message names the path (``faults[0].code``)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class RequestMatch:
-    """Regular expressions on request fields, by dotted proto3-JSON path (all must match).
+    """Regular expressions (RE2) on request fields, by dotted proto3-JSON path (all must
+    match).
 
     A missing field reads as ``""``; a list matches when any of its items does; numbers
     and booleans are matched in their JSON spelling.
     """
 
-    fields: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = ()
+    fields: tuple[tuple[tuple[str, ...], Pattern], ...] = ()
 
     def matches(self, request: JsonObject) -> bool:
         return all(_field_matches(request, path, pattern) for path, pattern in self.fields)
 
     def to_dict(self) -> dict[str, str]:
         return {".".join(path): pattern.pattern for path, pattern in self.fields}
+
+    def __eq__(self, other: object) -> bool:
+        # Compiled RE2 objects compare by identity; two matches are equal by their sources.
+        if not isinstance(other, RequestMatch):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.to_dict().items()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +283,8 @@ def parse_faults(raw: object) -> tuple[FaultRule, ...]:
         return ()
     if not isinstance(raw, list):
         raise FaultError(f"faults: expected a list, got {_kind(raw)}")
+    if len(raw) > MAX_FAULTS:
+        raise FaultError(f"faults: at most {MAX_FAULTS} rules, got {len(raw)}")
     return tuple(_parse_rule(item, f"faults[{index}]") for index, item in enumerate(raw))
 
 
@@ -295,6 +311,8 @@ def _parse_rule(raw: object, path: str) -> FaultRule:
     message = raw.get("message")
     if message is not None and not isinstance(message, str):
         raise FaultError(f"{path}.message: expected a string, got {_kind(message)}")
+    if message is not None and len(message) > MAX_MESSAGE_CHARS:
+        raise FaultError(f"{path}.message: longer than {MAX_MESSAGE_CHARS} characters")
     drop = raw.get("drop", False)
     if not isinstance(drop, bool):
         raise FaultError(f"{path}.drop: expected true or false, got {_kind(drop)}")
@@ -326,15 +344,17 @@ def _request_match(raw: object, path: str) -> RequestMatch:
         return RequestMatch()
     if not isinstance(raw, dict):
         raise FaultError(f"{path}: expected a mapping of field paths to patterns")
-    fields: list[tuple[tuple[str, ...], re.Pattern[str]]] = []
+    if len(raw) > MAX_MATCH_FIELDS:
+        raise FaultError(f"{path}: at most {MAX_MATCH_FIELDS} fields")
+    fields: list[tuple[tuple[str, ...], Pattern]] = []
     for key, value in raw.items():
         if not isinstance(key, str) or not key or "" in key.split("."):
             raise FaultError(f"{path}: {key!r} is not a dotted field path")
         if not isinstance(value, str):
             raise FaultError(f"{path}.{key}: expected a regular expression string")
         try:
-            fields.append((tuple(key.split(".")), re.compile(value)))
-        except re.error as error:
+            fields.append((tuple(key.split(".")), compile_pattern(value)))
+        except ValueError as error:
             raise FaultError(f"{path}.{key}: invalid regular expression: {error}") from None
     return RequestMatch(tuple(fields))
 
@@ -388,7 +408,7 @@ def _seconds_value(raw: object, path: str) -> float:
     return raw
 
 
-def _field_matches(request: JsonObject, path: tuple[str, ...], pattern: re.Pattern[str]) -> bool:
+def _field_matches(request: JsonObject, path: tuple[str, ...], pattern: Pattern) -> bool:
     value: object = request
     for part in path:
         value = value.get(part) if isinstance(value, Mapping) else None

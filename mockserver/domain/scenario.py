@@ -29,13 +29,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, Protocol
+from typing import Literal
 
-import re2
 import yaml
 
 from mockserver.domain.faults import FaultError, FaultRule, parse_faults
 from mockserver.domain.methods import METHOD_NAMES
+from mockserver.domain.patterns import Pattern, compile_pattern
 from mockserver.domain.types import JsonObject
 
 Outcome = Literal["succeed", "fail"]
@@ -48,7 +48,6 @@ MAX_OUTPUT_VALUE = 4096
 
 # Bounds that keep parsing a scenario and rendering it quick (a scenario is a handful of
 # rules): YAML aliases may repeat one big value many times without costing text.
-MAX_PATTERN_CHARS = 4096
 MAX_YAML_CHARS = 64 * 1024
 MAX_RULES = 1000
 MAX_OUTPUT_KEYS = 100
@@ -61,38 +60,7 @@ class ScenarioError(ValueError):
     """A scenario document is malformed; the message names the offending key or index."""
 
 
-class Pattern(Protocol):
-    """A compiled regular expression: the source text and an unanchored search."""
-
-    @property
-    def pattern(self) -> str: ...
-
-    def search(self, text: str) -> object | None: ...
-
-
-def _re2_options() -> object:
-    options = re2.Options()
-    options.log_errors = False  # RE2 would print every rejected pattern to stderr
-    return options
-
-
-_RE2_OPTIONS = _re2_options()
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def compile_pattern(text: str) -> Pattern:
-    """``text`` compiled by RE2; ``ValueError`` (with RE2's reason) if it is not valid."""
-    if len(text) > MAX_PATTERN_CHARS:
-        raise ValueError(f"longer than {MAX_PATTERN_CHARS} characters")
-    try:
-        compiled: Pattern = re2.compile(text, _RE2_OPTIONS)
-    except re2.error as error:
-        reason = error.args[0] if error.args else error
-        if isinstance(reason, bytes):
-            reason = reason.decode("utf-8", "replace")
-        reason = str(reason)
-        raise ValueError(reason if len(reason) <= 200 else reason[:200] + "...") from None
-    return compiled
 
 
 @dataclass(frozen=True)

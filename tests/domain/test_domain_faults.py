@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from mockserver.domain import Scenario, ScenarioError
 from mockserver.domain.faults import Fault, FaultState, parse_faults
@@ -201,3 +202,23 @@ def test_backend_fault_counters_are_per_tenant_and_restart_with_a_new_scenario()
 def test_backend_without_faults_decides_nothing() -> None:
     world = World()
     assert world.backend.fault(world.alice, "StartTask", {}) is None
+
+
+def test_faults_match_is_re2_so_a_catastrophic_pattern_is_harmless() -> None:
+    state = _state('faults: [{code: internal, match: {id: "^(a+)+$"}}]')
+    assert state.decide("GetTask", {"id": "a" * 50_000 + "!"}, 0) is None
+    assert state.decide("GetTask", {"id": "aaaa"}, 0) is not None
+
+
+@pytest.mark.parametrize(
+    ("faults", "message"),
+    [
+        ('[{code: internal, match: {id: "(?=a)"}}]', "faults[0].match.id: invalid regular"),
+        ("[" + ", ".join(["{code: internal}"] * 1001) + "]", "faults: at most 1000 rules"),
+        ("[{code: internal, message: " + "x" * 4097 + "}]", "faults[0].message: longer than"),
+    ],
+)
+def test_faults_bounds_and_re2_syntax(faults: str, message: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        Scenario.from_dict({"faults": yaml.safe_load(faults)})
+    assert message in str(caught.value)
