@@ -482,7 +482,9 @@ class Backend:
                 "tenants": tenants,
             }
 
-    def import_state(self, data: object, caller: Caller | None = None) -> None:
+    def import_state(
+        self, data: object, caller: Caller | None = None, *, trusted: bool = False
+    ) -> None:
         """Replace the caller's state, or all state (``None``), with an export.
 
         A whole-state import also moves a :class:`ManualClock` to the export's ``clock``
@@ -490,7 +492,7 @@ class Backend:
         tenant, loads it as the caller's whatever its key, and sets the caller's clock to
         the export's (on a manual clock). Each tenant's own scenario comes along.
         """
-        parsed = state.parse_document(data, self.environments)
+        parsed = state.parse_document(data, self.environments, trusted=trusted)
         if caller is not None and len(parsed.stores) > 1:
             raise InvalidArgument(
                 "state.tenants: a per-caller import takes at most one tenant, "
