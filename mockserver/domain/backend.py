@@ -37,7 +37,7 @@ from mockserver.domain.ids import IdGenerator, SeededIds
 from mockserver.domain.limits import DEFAULT_LIMITS, Limits
 from mockserver.domain.paging import OrderedIndex
 from mockserver.domain.persistence import NO_PERSISTENCE, Persistence
-from mockserver.domain.phases import parse_phase
+from mockserver.domain.phases import parse_phase_filter
 from mockserver.domain.presenter import execution_json
 from mockserver.domain.scenario import Scenario
 from mockserver.domain.store import Indexes, TenantStore
@@ -266,7 +266,9 @@ class Backend:
         raw_phases = filters.get("phases") or []
         if not isinstance(raw_phases, list):
             raise InvalidArgument("filter.phases: expected a list")
-        phases = {parse_phase(item, f"filter.phases[{i}]") for i, item in enumerate(raw_phases)}
+        phases = {
+            parse_phase_filter(item, f"filter.phases[{i}]") for i, item in enumerate(raw_phases)
+        }
         with self._lock:
             tenant = self._read(caller)
             executions = tenant.executions

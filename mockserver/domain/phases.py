@@ -19,6 +19,7 @@ __all__ = [
     "can_reach",
     "can_transition",
     "parse_phase",
+    "parse_phase_filter",
 ]
 
 UNSPECIFIED = Phase.TASK_EXECUTION_PHASE_UNSPECIFIED
@@ -88,3 +89,20 @@ def parse_phase(value: object, path: str) -> Phase:
     except (KeyError, ValueError):
         pass
     raise InvalidArgument(f"{path}: {value!r} is not a defined TaskExecutionPhase")
+
+
+def parse_phase_filter(value: object, path: str) -> Phase | int:
+    """A phase a list filter asks for: a defined phase, or an undefined enum number.
+
+    The descriptor gives ``ListTaskExecutionsRequest.filter.phases`` no ``defined_only``
+    rule and proto3 JSON parsers keep an unknown enum number (written ``58`` or ``2.0``),
+    so such a number is a valid filter item that no execution matches.
+    """
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return Phase(value)
+        except ValueError:
+            return value
+    return parse_phase(value, path)

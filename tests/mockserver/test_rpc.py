@@ -306,6 +306,15 @@ def test_rpc_enum_numbers_are_accepted(client: AsgiClient) -> None:
     )
 
 
+@pytest.mark.parametrize("phases", [[58], [2.0], [2147483646], [-2147483648]])
+def test_rpc_undefined_phase_numbers_are_accepted(client: AsgiClient, phases: list[object]) -> None:
+    # The peer tool's finding: no defined_only on filter.phases, so json_format takes these.
+    task = client.ok("CreateTask", task_body())["task"]
+    client.ok("StartTask", {"id": task["id"]})
+    listed = client.ok("ListTaskExecutions", {"filter": {"phases": phases}})
+    assert listed.get("taskExecutions", []) == []
+
+
 def test_rpc_null_means_absent(client: AsgiClient) -> None:
     body = task_body(dependsOn=None)
     body["spec"]["runsOn"] = None
