@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-__all__ = ["DEFAULT_MAX_EXAMPLES", "SUITES", "SuiteConfig"]
+__all__ = ["DEFAULT_MAX_EXAMPLES", "READ_ONLY_SUITES", "SUITES", "SuiteConfig"]
 
 SUITES: tuple[str, ...] = ("positive", "negative", "auth", "stateful", "lifecycle")
+# The stateful suite follows links from CreateTask, so it cannot run read-only.
+READ_ONLY_SUITES: tuple[str, ...] = ("positive", "negative", "auth", "lifecycle")
 DEFAULT_MAX_EXAMPLES = 100
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,13 @@ class SuiteConfig:
     server that partitions state by token then isolates the run). ``seed``: None picks one,
     which the report prints so the run can be repeated. ``schema``: a path or URL of the
     OpenAPI document, else the one committed with the ``openapi`` package.
+
+    Against a real deployment: ``environment_ids`` are the environments tasks are created
+    in (else random ids, right for a fake that accepts any); ``keep`` leaves what the run
+    created instead of cleaning it up; ``read_only`` calls only the methods without side
+    effects; ``rate_limit`` caps requests per second; ``retries`` is how often a transient
+    ``resource_exhausted`` (429) or ``unavailable`` (503) is retried before the call counts
+    as failing transiently.
     """
 
     base_url: str
@@ -29,6 +41,11 @@ class SuiteConfig:
     lifecycle_timeout: float = 30.0
     schema: str | None = None
     request_timeout: float = 30.0
+    environment_ids: tuple[str, ...] = ()
+    keep: bool = False
+    read_only: bool = False
+    rate_limit: float | None = None
+    retries: int = 5
 
     def __post_init__(self) -> None:
         unknown = [suite for suite in self.only if suite not in SUITES]
@@ -38,3 +55,25 @@ class SuiteConfig:
             raise ValueError("max_examples must be at least 1")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"base URL {self.base_url!r} is not an http(s) URL with a host, "
+                "e.g. http://127.0.0.1:8080"
+            )
+        bad = [env for env in self.environment_ids if not _UUID.match(env)]
+        if bad:
+            raise ValueError(f"environment id(s) {', '.join(map(repr, bad))} are not UUIDs")
+        if self.rate_limit is not None and not self.rate_limit > 0:
+            raise ValueError("rate_limit must be a positive number of requests per second")
+        if self.retries < 0:
+            raise ValueError("retries must be 0 or more")
+        if self.read_only and "stateful" in self.only and self.only != SUITES:
+            raise ValueError("the stateful suite creates tasks; it cannot run read-only")
+
+    @property
+    def suites(self) -> tuple[str, ...]:
+        """The suites this run executes: ``only``, less those a read-only run cannot do."""
+        if self.read_only:
+            return tuple(suite for suite in self.only if suite in READ_ONLY_SUITES)
+        return self.only

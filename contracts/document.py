@@ -170,9 +170,12 @@ class Document:
 
     def schemathesis_schema(self, mode: GenerationMode = GenerationMode.POSITIVE) -> Any:
         """A fresh schemathesis schema of the document, generating in ``mode`` only."""
-        schema = schemathesis.openapi.from_dict(
-            copy.deepcopy(self.raw), config=schemathesis.Config()
-        )
+        raw = copy.deepcopy(self.raw)
+        for item in raw.get("paths", {}).values():
+            # The suites speak Connect unary POST; the documented Connect GET is left out.
+            if isinstance(item, dict):
+                item.pop("get", None)
+        schema = schemathesis.openapi.from_dict(raw, config=schemathesis.Config())
         schema.config.generation.update(modes=[mode])
         return schema
 

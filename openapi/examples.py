@@ -34,11 +34,12 @@ REQUEST_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
                 },
             },
         },
-        "create_task_with_dependencies": {
-            "summary": "Create a task with dependencies",
+        "create_task_with_triggers_and_env": {
+            "summary": "Create a manually triggered task with environment variables",
+            "description": "`dependsOn` (not shown) lists ids of tasks of the same environment "
+            "that must exist; an example cannot name one, so it leaves it out.",
             "value": {
                 "environmentId": _ENVIRONMENT_ID,
-                "dependsOn": [_TASK_ID],
                 "metadata": {
                     "name": "Run Tests",
                     "description": "Runs the test suite after building",

@@ -13,7 +13,7 @@ from openapi.methods import METHODS, SERVICE, RpcMethod
 from openapi.models import ConnectError
 from openapi.schema import Mode, SchemaBuilder
 
-__all__ = ["DOCUMENT_PATH", "build_document", "render_document"]
+__all__ = ["DOCUMENT_PATH", "GET_OPERATION_SUFFIX", "build_document", "render_document"]
 
 DOCUMENT_PATH = Path(__file__).with_name("openapi.yaml")
 
@@ -34,7 +34,9 @@ _LINKS: tuple[tuple[str, str, str, str], ...] = (
 _DESCRIPTION = """\
 The task automation part of the Ona (formerly Gitpod) `EnvironmentAutomationService`,
 served over the Connect protocol (unary, JSON codec). Every method is a `POST` of a JSON
-object to `/gitpod.v1.EnvironmentAutomationService/<Method>`.
+object to `/gitpod.v1.EnvironmentAutomationService/<Method>`; the four methods without side
+effects (GetTask, ListTasks, GetTaskExecution, ListTaskExecutions) also answer Connect `GET`
+with the request in the query.
 
 Errors carry a Connect error body `{"code", "message", "details"}` with the HTTP status
 of the Connect code. Request schemas describe what a Connect server accepts: unknown
@@ -81,18 +83,83 @@ def _error_responses(method: RpcMethod) -> dict[str, Any]:
     return responses
 
 
+# Not a Connect code: the protocol answers a request body it cannot decode with HTTP 415.
+_UNSUPPORTED_MEDIA_TYPE = {
+    "description": "The `Content-Type` is neither `application/json` nor `application/proto` "
+    "(Connect protocol); `Accept-Post` names both. The body, if any, is a Connect error.",
+    "content": {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{ConnectError.__name__}"}}
+    },
+}
+
+_UNSUPPORTED_ENCODING = {
+    **_UNSUPPORTED_MEDIA_TYPE,
+    "description": "The `encoding` is neither `json` nor `proto` (Connect protocol).",
+}
+
+GET_OPERATION_SUFFIX = "ViaGet"
+
+
+def _get_operation(method: RpcMethod, builder: SchemaBuilder) -> dict[str, Any]:
+    """Connect GET of a method without side effects: the request message in the query."""
+    return {
+        "operationId": method.name + GET_OPERATION_SUFFIX,
+        "summary": f"{method.summary} (Connect GET)",
+        "description": "The same call as the `POST`, for clients that want a cacheable GET. "
+        "`message` carries the JSON request, percent-encoded. Also accepted, but not "
+        "described here: `encoding=proto` with `base64=1` and the base64url of the binary "
+        "message, and `compression=gzip`.",
+        "tags": [method.tag],
+        "x-connect-idempotency": method.idempotency.value,
+        "security": [{"bearerAuth": []}],
+        "parameters": [
+            {
+                "name": "connect",
+                "in": "query",
+                "description": "The Connect protocol version.",
+                "schema": {"type": "string", "enum": ["v1"]},
+            },
+            {
+                "name": "encoding",
+                "in": "query",
+                "required": True,
+                "description": "The codec of `message`.",
+                "schema": {"type": "string", "enum": ["json"]},
+            },
+            {
+                "name": "message",
+                "in": "query",
+                "required": True,
+                "description": f"The {method.request.__name__}, as JSON.",
+                "content": {
+                    "application/json": {"schema": builder.ref(method.request, Mode.REQUEST)}
+                },
+            },
+        ],
+        "responses": {
+            "200": _ok(method, builder, links=False),
+            **_error_responses(method),
+            "415": _UNSUPPORTED_ENCODING,
+        },
+    }
+
+
+def _ok(method: RpcMethod, builder: SchemaBuilder, *, links: bool) -> dict[str, Any]:
+    ok: dict[str, Any] = {
+        "description": "Success.",
+        "content": {"application/json": {"schema": builder.ref(method.response, Mode.RESPONSE)}},
+    }
+    found = _links_for(method) if links else {}
+    if found:
+        ok["links"] = found
+    return ok
+
+
 def _operation(method: RpcMethod, builder: SchemaBuilder) -> dict[str, Any]:
     request_media: dict[str, Any] = {"schema": builder.ref(method.request, Mode.REQUEST)}
     examples = REQUEST_EXAMPLES.get(method.name)
     if examples:
         request_media["examples"] = examples
-    ok: dict[str, Any] = {
-        "description": "Success.",
-        "content": {"application/json": {"schema": builder.ref(method.response, Mode.RESPONSE)}},
-    }
-    links = _links_for(method)
-    if links:
-        ok["links"] = links
     return {
         "operationId": method.name,
         "summary": method.summary,
@@ -100,8 +167,19 @@ def _operation(method: RpcMethod, builder: SchemaBuilder) -> dict[str, Any]:
         "x-connect-idempotency": method.idempotency.value,
         "security": [{"bearerAuth": []}],
         "requestBody": {"required": True, "content": {"application/json": request_media}},
-        "responses": {"200": ok, **_error_responses(method)},
+        "responses": {
+            "200": _ok(method, builder, links=True),
+            **_error_responses(method),
+            "415": _UNSUPPORTED_MEDIA_TYPE,
+        },
     }
+
+
+def _path_item(method: RpcMethod, builder: SchemaBuilder) -> dict[str, Any]:
+    item = {"post": _operation(method, builder)}
+    if not method.has_side_effects:
+        item["get"] = _get_operation(method, builder)
+    return item
 
 
 def build_document() -> Document:
@@ -110,7 +188,7 @@ def build_document() -> Document:
         request_roots=[method.request for method in METHODS],
         response_roots=[method.response for method in METHODS] + [ConnectError],
     )
-    paths = {method.path: {"post": _operation(method, builder)} for method in METHODS}
+    paths = {method.path: _path_item(method, builder) for method in METHODS}
     builder.ref(ConnectError, Mode.RESPONSE)
     return {
         "openapi": "3.1.0",

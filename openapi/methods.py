@@ -31,12 +31,18 @@ class Idempotency(enum.Enum):
     NO_SIDE_EFFECTS = "NO_SIDE_EFFECTS"
 
 
-# Any method may reject its input, its caller, or a request that is too large.
+# Any method may reject its input, its caller, or a request that is too large (or one
+# over a rate limit); any Connect server may lack a compression the client used
+# (unimplemented), run out of the client's Connect-Timeout-Ms (deadline_exceeded), or be
+# briefly unable to serve (unavailable). A client must be ready for each of these.
 COMMON_ERRORS: tuple[Code, ...] = (
     Code.invalid_argument,
     Code.unauthenticated,
     Code.permission_denied,
     Code.resource_exhausted,
+    Code.unimplemented,
+    Code.unavailable,
+    Code.deadline_exceeded,
 )
 
 
@@ -74,7 +80,8 @@ METHODS: tuple[RpcMethod, ...] = (
         models.CreateTaskRequest,
         models.CreateTaskResponse,
         Idempotency.UNKNOWN,
-        (Code.already_exists, Code.failed_precondition),
+        # not_found: an environment the deployment does not know.
+        (Code.not_found, Code.already_exists, Code.failed_precondition),
         "Creates a new automation task in an environment.",
         _TASKS,
     ),
