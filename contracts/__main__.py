@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from contracts.config import DEFAULT_MAX_EXAMPLES, SUITES, SuiteConfig
-from contracts.runner import run
+from contracts.report import EXIT_NO_VERDICT
+from contracts.runner import SetupError, run
 
 __all__ = ["main"]
 
@@ -24,7 +25,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="contracts",
         description="Contract and fuzz suite for implementations of the Ona "
         "EnvironmentAutomationService task API (Connect, unary JSON). "
-        "Exit status 0 iff the implementation conforms.",
+        "Exit status 0 iff the implementation conforms; 1 if it breaks the contract; "
+        "2 for a setup problem (one line on stderr) or no verdict; 130 on Ctrl-C.",
     )
     parser.add_argument("--base-url", required=True, help="e.g. http://127.0.0.1:8080")
     parser.add_argument("--token", help="bearer token (default: a random one per run)")
@@ -62,11 +64,48 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="per-request timeout (default 30)",
     )
+    deployment = parser.add_argument_group("against a real deployment")
+    deployment.add_argument(
+        "--environment-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="create tasks in this environment only (repeatable; default: random ids, "
+        "which only a fake accepts)",
+    )
+    deployment.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave the tasks and executions the run created (default: delete and stop them)",
+    )
+    deployment.add_argument(
+        "--read-only",
+        action="store_true",
+        help="call only GetTask, ListTasks, GetTaskExecution and ListTaskExecutions "
+        "(a smoke check of production); skips the stateful suite",
+    )
+    deployment.add_argument(
+        "--rate-limit",
+        type=float,
+        metavar="N",
+        help="send at most N requests per second (default: no limit)",
+    )
+    deployment.add_argument(
+        "--retries",
+        type=int,
+        default=5,
+        metavar="N",
+        help="retry a 429 or 503 up to N times, honouring Retry-After (default 5)",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit status (0 conforms, 1 does not, 2 usage error)."""
+    """Run the CLI; return the exit status.
+
+    0 conforms, 1 does not, 2 no verdict (a usage or setup problem, or calls that kept
+    failing transiently), 130 interrupted.
+    """
     args = _parser().parse_args(argv)
     try:
         config = SuiteConfig(
@@ -79,15 +118,27 @@ def main(argv: list[str] | None = None) -> int:
             lifecycle_timeout=args.lifecycle_timeout,
             schema=args.schema,
             request_timeout=args.request_timeout,
+            environment_ids=tuple(args.environment_id),
+            keep=args.keep,
+            read_only=args.read_only,
+            rate_limit=args.rate_limit,
+            retries=args.retries,
         )
     except ValueError as exc:
         print(f"contracts: error: {exc}", file=sys.stderr)
-        return 2
-    report = run(config)
+        return EXIT_NO_VERDICT
+    try:
+        report = run(config)
+    except SetupError as problem:
+        print(f"contracts: error: {problem}", file=sys.stderr)
+        if problem.cleanup is not None and (problem.cleanup.left_tasks or problem.cleanup.kept):
+            for line in problem.cleanup.describe():
+                print(line, file=sys.stderr)
+        return EXIT_NO_VERDICT
     print(report.summary())
     if args.junit_xml:
         report.write_junit(args.junit_xml)
-    return 0 if report.ok else 1
+    return report.exit_status
 
 
 if __name__ == "__main__":

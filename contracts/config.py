@@ -29,7 +29,9 @@ class SuiteConfig:
     created instead of cleaning it up; ``read_only`` calls only the methods without side
     effects; ``rate_limit`` caps requests per second; ``retries`` is how often a transient
     ``resource_exhausted`` (429) or ``unavailable`` (503) is retried before the call counts
-    as failing transiently.
+    as failing transiently. ``operations``, when given, narrows the generated suites
+    (positive, negative, auth) to these operation ids, so a campaign can be split into
+    one job per operation (the pytest plugin does, for pytest-xdist).
     """
 
     base_url: str
@@ -46,6 +48,7 @@ class SuiteConfig:
     read_only: bool = False
     rate_limit: float | None = None
     retries: int = 5
+    operations: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = [suite for suite in self.only if suite not in SUITES]

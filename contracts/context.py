@@ -47,10 +47,23 @@ class RunContext:
         default_factory=lambda: tuple(str(uuid.uuid4()) for _ in range(3))
     )
     units: list[Unit] = field(default_factory=list)
+    # Set on Ctrl-C, so that worker threads stop too (only the main thread sees the signal).
+    interrupted: threading.Event = field(default_factory=threading.Event, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def stop_if_interrupted(self) -> None:
+        if self.interrupted.is_set():
+            raise KeyboardInterrupt
+
     def check(self, suite: str, exchange: Exchange, checks: Iterable[Check]) -> list[str]:
-        """Run ``checks`` on ``exchange``, record what fails, return the failing names."""
+        """Run ``checks`` on ``exchange``, record what fails, return the failing names.
+
+        An answer that stayed 429 or 503 through every retry says the server was over a
+        limit or down, nothing about the contract: it is counted apart and not checked.
+        """
+        if exchange.transient:
+            self.findings.count_transient(exchange.operation)
+            return []
         failed: list[str] = []
         for check in checks:
             try:

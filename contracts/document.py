@@ -81,6 +81,15 @@ class Document:
         self._relaxed_components = _relax(self.raw.get("components", {}))
         self.open_enums = _open_enums(self.raw)
 
+    @property
+    def read_only_operations(self) -> frozenset[str]:
+        """The operations marked ``x-connect-idempotency: NO_SIDE_EFFECTS``."""
+        return frozenset(
+            name
+            for name, operation in self.operations.items()
+            if operation.get("x-connect-idempotency") == "NO_SIDE_EFFECTS"
+        )
+
     # -- what an operation documents ---------------------------------------------------------
 
     def statuses(self, operation: str) -> set[int]:

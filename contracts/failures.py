@@ -51,6 +51,8 @@ class Findings:
     _failures: dict[tuple[str, str, str], Failure] = field(default_factory=dict)
     requests: int = 0
     cases: dict[str, int] = field(default_factory=dict)
+    # Calls still answered 429 or 503 after every retry, by operation: not verdicts.
+    transient: dict[str, int] = field(default_factory=dict)
 
     def add(self, failure: Failure) -> None:
         key = (failure.suite, failure.operation, failure.check)
@@ -72,6 +74,10 @@ class Findings:
     def count_request(self) -> None:
         with self._lock:
             self.requests += 1
+
+    def count_transient(self, operation: str) -> None:
+        with self._lock:
+            self.transient[operation] = self.transient.get(operation, 0) + 1
 
     def count_case(self, suite: str) -> None:
         with self._lock:

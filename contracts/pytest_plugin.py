@@ -3,10 +3,13 @@
 Two ways to use it:
 
 * From the command line, against a running server: ``pytest --contracts-base-url URL``
-  adds one test per suite (``contracts[positive]``, ...) to the session.
+  adds one test per generated suite and operation (``contracts[positive-CreateTask]``,
+  ...) and one per sequence suite (``contracts[stateful]``, ``contracts[lifecycle]``), so
+  pytest-xdist (``-n 4``) spreads a long campaign over processes.
 * From your own tests, against a server your fixtures start: define a
   ``contracts_base_url`` fixture and bind ``test_contracts = contract_tests()`` in a test
-  module; it is parametrized by suite and fails with the suite's readable summary.
+  module; it is parametrized by suite, honours ``--contracts-only``, and fails with the
+  suite's readable summary.
 """
 
 from __future__ import annotations
@@ -18,9 +21,15 @@ from typing import Any
 import pytest
 
 from contracts.config import DEFAULT_MAX_EXAMPLES, SUITES, SuiteConfig
+from contracts.preflight import SetupError, read_document
+from contracts.report import Report
 from contracts.runner import run
 
 __all__ = ["contract_tests"]
+
+# Suites that generate cases per operation; the others are sequences over several.
+_PER_OPERATION = ("positive", "negative", "auth")
+_SEED_OPTION = "--contracts-seed"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -33,44 +42,82 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=DEFAULT_MAX_EXAMPLES,
         help="cases per operation",
     )
-    group.addoption("--contracts-seed", type=int, help="seed, to repeat a run")
+    group.addoption(f"{_SEED_OPTION}", type=int, help="seed, to repeat a run")
     group.addoption("--contracts-workers", type=int, default=1, help="operations in parallel")
     group.addoption("--contracts-only", help=f"comma-separated subset of {','.join(SUITES)}")
     group.addoption(
         "--contracts-lifecycle-timeout", type=float, default=30.0, help="execution time budget (s)"
     )
     group.addoption("--contracts-schema", help="OpenAPI document path or URL")
+    group.addoption(
+        "--contracts-environment-id",
+        action="append",
+        default=[],
+        help="create tasks in this environment only (repeatable)",
+    )
+    group.addoption(
+        "--contracts-keep", action="store_true", help="leave what the run created in place"
+    )
+    group.addoption(
+        "--contracts-read-only",
+        action="store_true",
+        help="call only the four methods without side effects",
+    )
+    group.addoption("--contracts-rate-limit", type=float, help="requests per second at most")
 
 
 def _config(config: pytest.Config, base_url: str) -> SuiteConfig:
     only = config.getoption("--contracts-only")
-    return SuiteConfig(
-        base_url=base_url,
-        token=config.getoption("--contracts-token"),
-        max_examples=config.getoption("--contracts-max-examples"),
-        seed=config.getoption("--contracts-seed"),
-        workers=config.getoption("--contracts-workers"),
-        only=tuple(s.strip() for s in only.split(",")) if only else SUITES,
-        lifecycle_timeout=config.getoption("--contracts-lifecycle-timeout"),
-        schema=config.getoption("--contracts-schema"),
-    )
+    try:
+        return SuiteConfig(
+            base_url=base_url,
+            token=config.getoption("--contracts-token"),
+            max_examples=config.getoption("--contracts-max-examples"),
+            seed=config.getoption(_SEED_OPTION),
+            workers=config.getoption("--contracts-workers"),
+            only=tuple(s.strip() for s in only.split(",") if s.strip()) if only else SUITES,
+            lifecycle_timeout=config.getoption("--contracts-lifecycle-timeout"),
+            schema=config.getoption("--contracts-schema"),
+            environment_ids=tuple(config.getoption("--contracts-environment-id")),
+            keep=config.getoption("--contracts-keep"),
+            read_only=config.getoption("--contracts-read-only"),
+            rate_limit=config.getoption("--contracts-rate-limit"),
+        )
+    except ValueError as exc:
+        raise pytest.UsageError(f"contracts: {exc}") from None
 
 
 class ContractFailure(Exception):
     """A suite found the implementation in breach; the message is the run's summary."""
 
 
+def _judge(report: Report) -> None:
+    """Raise (pytest's way) unless the run passed; summaries name the pytest options."""
+    summary = report.summary(seed_option=_SEED_OPTION)
+    if report.interrupted:
+        raise KeyboardInterrupt
+    if not report.ok:
+        raise ContractFailure(summary)
+    if not report.conclusive:
+        pytest.skip(summary.splitlines()[-1])
+
+
+def _run(config: SuiteConfig) -> Report:
+    try:
+        return run(config, progress=None)
+    except SetupError as problem:
+        pytest.fail(f"contracts: {problem}", pytrace=False)
+
+
 class ContractItem(pytest.Item):
-    """One suite run against ``--contracts-base-url``."""
+    """One suite (and, for the generated suites, one operation) against the base URL."""
 
     def __init__(self, *, suite_config: SuiteConfig, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.suite_config = suite_config
 
     def runtest(self) -> None:
-        report = run(self.suite_config, progress=None)
-        if not report.ok:
-            raise ContractFailure(report.summary())
+        _judge(_run(self.suite_config))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, ContractFailure):
@@ -88,14 +135,27 @@ def pytest_collection_modifyitems(
     if not base_url:
         return
     base = _config(config, base_url)
-    for suite in base.only:
-        items.append(
-            ContractItem.from_parent(
-                session,
-                name=f"contracts[{suite}]",
-                suite_config=dataclasses.replace(base, only=(suite,)),
+    try:
+        document = read_document(base.schema)
+    except SetupError as problem:
+        raise pytest.UsageError(f"contracts: {problem}") from None
+    allowed = document.read_only_operations if base.read_only else None
+    operations = sorted(op for op in document.operations if allowed is None or op in allowed)
+    for suite in base.suites:
+        narrowed = dataclasses.replace(base, only=(suite,))
+        if suite not in _PER_OPERATION:
+            items.append(
+                ContractItem.from_parent(session, name=f"contracts[{suite}]", suite_config=narrowed)
             )
-        )
+            continue
+        for operation in operations:
+            items.append(
+                ContractItem.from_parent(
+                    session,
+                    name=f"contracts[{suite}-{operation}]",
+                    suite_config=dataclasses.replace(narrowed, operations=(operation,)),
+                )
+            )
 
 
 @pytest.fixture(scope="session")
@@ -114,12 +174,21 @@ def contracts_config(pytestconfig: pytest.Config, contracts_base_url: str) -> Su
 
 
 def contract_tests(suites: Sequence[str] = SUITES) -> Callable[..., None]:
-    """A test function, parametrized by suite, to bind in a test module of yours."""
+    """A test function, parametrized by suite, to bind in a test module of yours.
+
+    A suite left out by ``--contracts-only`` (or by ``--contracts-read-only``) is skipped.
+    """
 
     @pytest.mark.parametrize("suite", list(suites))
     def test_contract(suite: str, contracts_config: SuiteConfig) -> None:
-        report = run(dataclasses.replace(contracts_config, only=(suite,)), progress=None)
+        if suite not in contracts_config.suites:
+            pytest.skip(f"{suite} is not among the suites chosen (--contracts-only)")
+        report = _run(dataclasses.replace(contracts_config, only=(suite,)))
+        if report.interrupted:
+            raise KeyboardInterrupt
         if not report.ok:
-            pytest.fail(report.summary(), pytrace=False)
+            pytest.fail(report.summary(seed_option=_SEED_OPTION), pytrace=False)
+        if not report.conclusive:
+            pytest.skip(report.summary(seed_option=_SEED_OPTION).splitlines()[-1])
 
     return test_contract

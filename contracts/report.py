@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from contracts.cleanup import CleanupResult
 from contracts.config import SuiteConfig
 from contracts.context import Unit
 from contracts.failures import Failure
 
-__all__ = ["Report"]
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_NO_VERDICT", "EXIT_OK", "Report"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the implementation breaks the contract
+EXIT_NO_VERDICT = 2  # a setup problem, or calls that kept failing transiently
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,10 @@ class Report:
     cases: dict[str, int]
     requests: int
     seconds: float
+    transient: dict[str, int] = field(default_factory=dict)
+    retried: int = 0
+    cleanup: CleanupResult | None = None
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -29,30 +39,64 @@ class Report:
         return not self.failures
 
     @property
+    def conclusive(self) -> bool:
+        """False when the run was interrupted or calls kept failing transiently."""
+        return not self.interrupted and not self.transient
+
+    @property
+    def exit_status(self) -> int:
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        if self.failures:
+            return EXIT_FAILED
+        return EXIT_OK if self.conclusive else EXIT_NO_VERDICT
+
+    @property
     def failed_checks(self) -> set[str]:
         return {failure.check for failure in self.failures}
 
-    def summary(self) -> str:
+    def summary(self, seed_option: str = "--seed") -> str:
+        """The readable report; ``seed_option`` is how the caller repeats a seed."""
+        mode = " read-only" if self.config.read_only else ""
         lines = [
-            f"Contract run against {self.config.base_url} (seed {self.seed})",
+            f"Contract run{mode} against {self.config.base_url} (seed {self.seed})",
             "",
         ]
-        for suite in self.config.only:
+        for suite in self.config.suites:
             failed = [f for f in self.failures if f.suite == suite]
             verdict = "ok" if not failed else f"{len(failed)} failing check(s)"
             lines.append(f"  {suite:<10} {self.cases.get(suite, 0):>5} cases   {verdict}")
         lines.append("")
-        lines.append(f"{self.requests} requests in {self.seconds:.1f} s")
+        retried = f" ({self.retried} retried after 429/503)" if self.retried else ""
+        lines.append(f"{self.requests} requests in {self.seconds:.1f} s{retried}")
+        if self.cleanup is not None:
+            lines += self.cleanup.describe()
+        if self.transient:
+            calls = ", ".join(f"{op} {n}x" for op, n in sorted(self.transient.items()))
+            lines += [
+                "",
+                f"Kept failing transiently (429/503 after {self.config.retries} retries), "
+                f"not judged: {calls}.",
+            ]
         if self.failures:
             lines += ["", f"{len(self.failures)} failure(s):", ""]
             for number, failure in enumerate(self.failures, 1):
                 lines.append(f"{number}. {failure.render()}")
                 lines.append("")
+        repeat = f"Repeat with {seed_option} {self.seed}."
+        if self.interrupted:
+            lines += ["", f"INTERRUPTED: no verdict; {len(self.failures)} failure(s) so far."]
+        elif self.failures:
             lines.append(
                 f"FAILED: the implementation breaks the contract "
-                f"(checks: {', '.join(sorted(self.failed_checks))}). "
-                f"Repeat with --seed {self.seed}."
+                f"(checks: {', '.join(sorted(self.failed_checks))}). {repeat}"
             )
+        elif self.transient:
+            lines += [
+                "",
+                "NO VERDICT: no contract failure, but some calls were never answered "
+                f"(lower the rate with --rate-limit, or try later). {repeat}",
+            ]
         else:
             lines += ["", "PASSED: the implementation conforms to the contract."]
         return "\n".join(lines)
@@ -60,7 +104,7 @@ class Report:
     def write_junit(self, path: str | Path) -> None:
         """One ``testsuite`` per suite, one ``testcase`` per operation or scenario."""
         root = ET.Element("testsuites", name="contracts", time=f"{self.seconds:.3f}")
-        for suite in self.config.only:
+        for suite in self.config.suites:
             units = [unit for unit in self.units if unit.suite == suite]
             failures = [f for f in self.failures if f.suite == suite]
             names = [unit.name for unit in units]

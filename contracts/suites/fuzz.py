@@ -21,6 +21,7 @@ from hypothesis.internal import lambda_sources
 from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 
+from contracts.boundaries import boundary_cases
 from contracts.checks import (
     COMMON_CHECKS,
     Check,
@@ -51,12 +52,20 @@ def personalize(ctx: RunContext, body: object) -> object:
     body = dict(body)
     env = body.get("environmentId")
     if isinstance(env, str) and env:
-        body["environmentId"] = ctx.environment_ids[zlib.crc32(env.encode()) % 3]
+        choices = ctx.environment_ids
+        body["environmentId"] = choices[zlib.crc32(env.encode()) % len(choices)]
     metadata = body.get("metadata")
     if isinstance(metadata, dict) and isinstance(metadata.get("reference"), str):
         reference = metadata["reference"]
         if _REFERENCE.fullmatch(reference):
-            body["metadata"] = {**metadata, "reference": f"{reference[:110]}-{ctx.run_id}"}
+            suffix = f"-{ctx.run_id}"
+            # Keep a long reference's length: it may sit exactly at the pattern's limit.
+            unique = (
+                reference[: -len(suffix)] + suffix
+                if len(reference) > len(suffix)
+                else reference + suffix
+            )
+            body["metadata"] = {**metadata, "reference": unique}
     return body
 
 
@@ -108,6 +117,7 @@ def _fuzz_operation(
         strategy = strategy.filter(_body_is_negative)
 
     def exercise(case: Any) -> None:
+        ctx.stop_if_interrupted()
         body = case.body
         if not isinstance(body, bytes):
             body = ctx.document.strip_aliases(body)
@@ -125,11 +135,47 @@ def _fuzz_operation(
     test = _settings(ctx, max_examples)(test)
     test = hypothesis.seed(_operation_seed(ctx, suite, operation))(test)
     with ctx.unit(suite, operation):
-        if mode is GenerationMode.POSITIVE:
-            # The document's own examples first: valid, realistic, and deterministic.
-            for example in ctx.document.examples(operation):
-                exercise(_Example(example))
+        # Deterministic cases first: the document's examples (positive), each limit and one
+        # step past it, and schemathesis' coverage cases, capped at max_examples.
+        if authenticated:
+            explicit = _explicit_bodies(ctx, schema, api_operation, mode, max_examples)
+        else:
+            explicit = list(ctx.document.examples(operation))
+        for body in explicit:
+            exercise(_Example(body))
         test()
+
+
+def _explicit_bodies(
+    ctx: RunContext, schema: Any, api_operation: Any, mode: GenerationMode, limit: int
+) -> list[object]:
+    operation = str(api_operation.definition.raw.get("operationId"))
+    positive = mode is GenerationMode.POSITIVE
+    bodies: list[object] = list(ctx.document.examples(operation)) if positive else []
+    for boundary in boundary_cases(ctx.document, operation):
+        bodies.append(boundary.at_limit if positive else boundary.past_limit)
+    coverage = schema.iter_coverage_cases(
+        api_operation,
+        generation_modes=[mode],
+        generation_config=schema.config.generation_for(operation=api_operation),
+    )
+    taken = 0
+    for case in coverage:
+        if taken >= limit:
+            break
+        if _sent_as_generated(case) and (positive or _body_is_negative(case)):
+            bodies.append(case.body)
+            taken += 1
+    return bodies
+
+
+def _sent_as_generated(case: Any) -> bool:
+    """A coverage case that only varies the JSON body (not the method, headers or media)."""
+    return (
+        str(case.method).upper() == "POST"
+        and isinstance(case.body, dict | list | str | int | float | bool)
+        and not {name.lower() for name in (case.headers or {})} - {"authorization"}
+    )
 
 
 def _valid_on_the_wire(ctx: RunContext, operation: str, body: object) -> bool:
@@ -172,7 +218,13 @@ def _run(
     checks: tuple[Check, ...],
     authenticated: bool = True,
 ) -> None:
-    operations = sorted(ctx.document.operations)
+    allowed = ctx.client.allowed
+    chosen = ctx.config.operations
+    operations = sorted(
+        op
+        for op in ctx.document.operations
+        if (allowed is None or op in allowed) and (not chosen or op in chosen)
+    )
 
     def one(operation: str) -> None:
         _fuzz_operation(ctx, suite, operation, mode, max_examples, checks, authenticated)
@@ -181,8 +233,15 @@ def _run(
     if ctx.config.workers > 1:
         _serialize_lambda_descriptions()
     with ThreadPoolExecutor(max_workers=ctx.config.workers) as pool:
-        for future in [pool.submit(one, operation) for operation in operations]:
-            future.result()
+        futures = [pool.submit(one, operation) for operation in operations]
+        try:
+            for future in futures:
+                future.result()
+        except KeyboardInterrupt:
+            # Workers notice at their next case; operations not yet begun never start.
+            ctx.interrupted.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 def run_positive(ctx: RunContext) -> None:

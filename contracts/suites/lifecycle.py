@@ -1,15 +1,16 @@
 """Explicit scenarios over the resources' lifecycle, written by hand with the client.
 
 They assert what the published reference promises and nothing the fake chooses:
-create then get returns what was sent; an update is reflected; a deleted task is gone
-for get and delete alike; paging returns each item once and filters are honoured; an
-execution reaches a terminal phase within the time budget; a stopped execution ends
-STOPPED unless it had already finished.
+create then get returns what was sent; an update is reflected; every id-taking method
+answers ``not_found`` for an id that never existed and for a deleted task, which no list
+shows and no new task may depend on; paging returns each item once and filters are
+honoured; an execution reaches a terminal phase within the time budget, and a finished
+one stays exactly as it was after StopTaskExecution; a stopped execution ends STOPPED
+unless it had already finished. A read-only run asserts only what reads can show.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 import uuid
 from collections.abc import Callable
@@ -21,14 +22,18 @@ from contracts.context import RunContext
 from contracts.exchange import Exchange
 from contracts.failures import CheckFailed
 from contracts.invariants import TERMINAL_PHASES, parse_timestamp
+from contracts.preflight import SetupError
 
 __all__ = [
     "CREATE_GET_ROUNDTRIP",
     "DELETED_TASK_NOT_FOUND",
+    "DELETED_TASK_NOT_USABLE",
     "EXECUTION_REACHES_TERMINAL_PHASE",
+    "FINISHED_EXECUTION_UNCHANGED",
     "LIST_FILTER_HONOURED",
     "LIST_PAGES_UNIQUE",
     "STOP_EXECUTION_STOPS",
+    "UNKNOWN_ID_NOT_FOUND",
     "UPDATE_REFLECTED",
     "run_lifecycle",
 ]
@@ -36,6 +41,9 @@ __all__ = [
 CREATE_GET_ROUNDTRIP = "create_get_roundtrip"
 UPDATE_REFLECTED = "update_reflected"
 DELETED_TASK_NOT_FOUND = "deleted_task_not_found"
+DELETED_TASK_NOT_USABLE = "deleted_task_not_usable"
+UNKNOWN_ID_NOT_FOUND = "unknown_id_not_found"
+FINISHED_EXECUTION_UNCHANGED = "finished_execution_unchanged"
 LIST_PAGES_UNIQUE = "list_pages_unique"
 LIST_FILTER_HONOURED = "list_filter_honoured"
 EXECUTION_REACHES_TERMINAL_PHASE = "execution_reaches_terminal_phase"
@@ -44,6 +52,21 @@ STOP_EXECUTION_STOPS = "stop_execution_stops"
 _SUITE = "lifecycle"
 _PAGED_TASKS = 5
 _PAGE_SIZE = 2
+_MAX_PAGES = 200  # an environment of a real deployment may hold other tasks too
+_PENDING = "TASK_EXECUTION_PHASE_PENDING"
+# The id-taking methods and a valid request for an id; UpdateTask needs something to change.
+_BY_TASK_ID = ("GetTask", "UpdateTask", "DeleteTask", "StartTask")
+_BY_EXECUTION_ID = ("GetTaskExecution", "StopTaskExecution")
+
+
+def _id_request(operation: str, key: str) -> dict[str, Any]:
+    if operation == "UpdateTask":
+        return {"id": key, "metadata": {"name": "Contract update"}}
+    return {"id": key}
+
+
+class _GaveUp(Exception):
+    """A call kept failing transiently (429/503): the scenario cannot go on, nor judge."""
 
 
 class _ScenarioFailed(CheckFailed):
@@ -74,7 +97,6 @@ def _differences(sent: Any, got: Any, path: str = "") -> list[str]:
 class _Scenarios:
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
-        self.created: list[str] = []  # task ids, in creation order, for the clean-up
         self.last: Exchange
         # Set by the scenarios for the ones after them: env, build_id, test_id, paged_ids.
         self.env: str
@@ -88,7 +110,14 @@ class _Scenarios:
     def call(self, operation: str, body: dict[str, Any]) -> Exchange:
         exchange = self.ctx.client.send(_SUITE, operation, body)
         self.ctx.check(_SUITE, exchange, COMMON_CHECKS)
+        if exchange.transient:
+            raise _GaveUp(operation)
         return exchange
+
+    def environment(self, index: int) -> str:
+        """A given environment (``--environment-id``), else a fresh random one."""
+        given = self.ctx.config.environment_ids
+        return given[index % len(given)] if given else str(uuid.uuid4())
 
     def ok(self, check: str, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         exchange = self.call(operation, body)
@@ -100,13 +129,15 @@ class _Scenarios:
         result: dict[str, Any] = exchange.body
         return result
 
-    def expect_not_found(self, check: str, operation: str, body: dict[str, Any]) -> None:
+    def expect_not_found(
+        self, check: str, operation: str, body: dict[str, Any], what: str = "a deleted task"
+    ) -> None:
         exchange = self.call(operation, body)
         if exchange.status != 404 or exchange.error_code != "not_found":
             raise _ScenarioFailed(
                 check,
                 exchange.describe(),
-                f'HTTP 404 {{"code": "not_found"}} from {operation} on a deleted task',
+                f'HTTP 404 {{"code": "not_found"}} from {operation} on {what}',
                 exchange,
             )
 
@@ -117,18 +148,30 @@ class _Scenarios:
         return f"contracts-{self.ctx.run_id}-{name}"
 
     def create(self, check: str, request: dict[str, Any]) -> dict[str, Any]:
-        task = self.ok(check, "CreateTask", request).get("task")
+        exchange = self.call("CreateTask", request)
+        if exchange.error_code in ("not_found", "permission_denied"):
+            env = request.get("environmentId")
+            if self.ctx.config.environment_ids:
+                advice = "pass an environment the token may create tasks in"
+            else:
+                advice = "a real deployment needs --environment-id ID (an environment it knows)"
+            raise SetupError(
+                f"CreateTask in environment {env} got {exchange.describe(160)}; {advice}"
+            )
+        if exchange.status != 200 or not isinstance(exchange.body, dict):
+            raise _ScenarioFailed(check, exchange.describe(), "HTTP 200 from CreateTask", exchange)
+        self.last = exchange
+        task = exchange.body.get("task")
         if not isinstance(task, dict) or not isinstance(task.get("id"), str):
-            self.fail(check, self.last.describe(), "a created task with an id")
+            self.fail(check, exchange.describe(), "a created task with an id")
         assert isinstance(task, dict)
-        self.created.append(str(task["id"]))
         return task
 
     # -- scenarios ----------------------------------------------------------------------------
 
     def create_get(self) -> None:
         check = CREATE_GET_ROUNDTRIP
-        self.env = str(uuid.uuid4())
+        self.env = self.environment(0)
         self.build_request = {
             "environmentId": self.env,
             "metadata": {
@@ -196,7 +239,7 @@ class _Scenarios:
             )
 
     def paging_and_filters(self) -> None:
-        env = str(uuid.uuid4())
+        env = self.environment(1)
         ids: list[str] = []
         for index in range(_PAGED_TASKS):
             request = {
@@ -210,7 +253,7 @@ class _Scenarios:
         seen: list[str] = []
         foreign: list[str] = []
         token = ""
-        for _ in range(_PAGED_TASKS + 3):
+        for _ in range(_MAX_PAGES):
             page_request: dict[str, Any] = {
                 "filter": {"environmentIds": [env]},
                 "pagination": {"pageSize": _PAGE_SIZE, **({"token": token} if token else {})},
@@ -270,30 +313,78 @@ class _Scenarios:
                 f"exactly {sorted(expected)}",
             )
 
+    def unknown_ids(self) -> None:
+        """Every id-taking method on an id that never existed: not_found."""
+        operations = _BY_TASK_ID + _BY_EXECUTION_ID
+        allowed = self.ctx.client.allowed
+        for operation in operations:
+            if allowed is None or operation in allowed:
+                request = _id_request(operation, str(uuid.uuid4()))
+                self.expect_not_found(UNKNOWN_ID_NOT_FOUND, operation, request, "an unknown id")
+        for operation, name in (("ListTasks", "tasks"), ("ListTaskExecutions", "taskExecutions")):
+            unknown = str(uuid.uuid4())
+            page = self.ok(LIST_FILTER_HONOURED, operation, {"filter": {"taskIds": [unknown]}})
+            if page.get(name):
+                self.fail(
+                    LIST_FILTER_HONOURED,
+                    f"{operation} filtered by taskIds [{unknown}] (no such task) returned "
+                    f"{len(page[name])} item(s)",
+                    "an empty list",
+                )
+
     def delete(self) -> None:
         check = DELETED_TASK_NOT_FOUND
         victim = self.paged_ids[0]
         self.ok(check, "DeleteTask", {"id": victim})
-        self.created.remove(victim)
-        self.expect_not_found(check, "GetTask", {"id": victim})
-        self.expect_not_found(check, "DeleteTask", {"id": victim})
+        for operation in _BY_TASK_ID:
+            self.expect_not_found(check, operation, _id_request(operation, victim))
+        listed = self.ok(check, "ListTasks", {"filter": {"taskIds": [victim]}})
+        if listed.get("tasks"):
+            self.fail(
+                check,
+                f"ListTasks filtered by taskIds [{victim}] still lists the deleted task",
+                "an empty list: a deleted task is gone",
+            )
+        dependent = {
+            "environmentId": self.environment(1),
+            "dependsOn": [victim],
+            "metadata": {"name": "Contract orphan", "reference": self.reference("orphan")},
+            "spec": {"command": "true"},
+        }
+        exchange = self.call("CreateTask", dependent)
+        if exchange.status == 200:
+            raise _ScenarioFailed(
+                DELETED_TASK_NOT_USABLE,
+                f"CreateTask with dependsOn [{victim}] (a deleted task): {exchange.describe()}",
+                "an error: no task may depend on a task that no longer exists",
+                exchange,
+            )
 
     def _wait_terminal(self, check: str, execution_id: str) -> dict[str, Any]:
         deadline = time.monotonic() + self.ctx.config.lifecycle_timeout
         delay = 0.05
+        seen: set[object] = set()
         while True:
+            self.ctx.stop_if_interrupted()
             body = self.ok(check, "GetTaskExecution", {"id": execution_id})
             execution = body.get("taskExecution")
             status = execution.get("status", {}) if isinstance(execution, dict) else {}
             phase = status.get("phase") if isinstance(status, dict) else None
+            seen.add(phase)
             if phase in TERMINAL_PHASES:
                 assert isinstance(execution, dict)
                 return execution
             if time.monotonic() >= deadline:
+                hint = ""
+                if seen == {_PENDING}:
+                    hint = (
+                        "; it never left PENDING: if this is the fake, it may be on a manual "
+                        "clock (--clock manual), which only POST /_mock/clock/advance moves"
+                    )
                 self.fail(
                     check,
                     f"execution {execution_id} still in phase {phase} after "
-                    f"{self.ctx.config.lifecycle_timeout:g} s",
+                    f"{self.ctx.config.lifecycle_timeout:g} s{hint}",
                     "a terminal phase (SUCCEEDED, FAILED or STOPPED) within the time budget "
                     "(--lifecycle-timeout)",
                 )
@@ -314,7 +405,8 @@ class _Scenarios:
     def run_to_completion(self) -> None:
         check = EXECUTION_REACHES_TERMINAL_PHASE
         execution_id = self._start(check, self.build_id)
-        self._wait_terminal(check, execution_id)
+        finished = self._wait_terminal(check, execution_id)
+        self._stop_changes_nothing(finished)
         listed = self.ok(
             LIST_FILTER_HONOURED, "ListTaskExecutions", {"filter": {"taskIds": [self.build_id]}}
         )
@@ -331,6 +423,31 @@ class _Scenarios:
                 f"of tasks {sorted(owners)}",
                 f"execution {execution_id}, and only executions of task {self.build_id}",
             )
+
+    def _stop_changes_nothing(self, finished: dict[str, Any]) -> None:
+        """StopTaskExecution on a finished execution: every later read shows it unchanged.
+
+        The call itself may succeed or be refused (the reference does not say which); what
+        it may not do is touch the execution. ``status.logUrl`` is left out of the
+        comparison: a deployment may sign it anew on each read.
+        """
+        check = FINISHED_EXECUTION_UNCHANGED
+        execution_id = str(finished["id"])
+        self.call("StopTaskExecution", {"id": execution_id})
+        expected = _comparable(finished)
+        for attempt in range(2):
+            if attempt:
+                time.sleep(0.3)  # a change applied in the background shows up late
+            read = self.ok(check, "GetTaskExecution", {"id": execution_id}).get("taskExecution")
+            differences = _differences(expected, _comparable(read))
+            differences += _differences(_comparable(read), expected)
+            if differences:
+                self.fail(
+                    check,
+                    f"after StopTaskExecution the finished execution {execution_id} "
+                    f"differs at {'; '.join(sorted(set(differences))[:4])}",
+                    "a finished execution exactly as it was before the stop",
+                )
 
     def stop(self) -> None:
         check = STOP_EXECUTION_STOPS
@@ -358,35 +475,47 @@ class _Scenarios:
             "phase STOPPED, since it had not finished when StopTaskExecution was called",
         )
 
-    def clean_up(self) -> None:
-        for task_id in reversed(self.created):
-            with contextlib.suppress(Exception):
-                self.ctx.client.send(_SUITE, "DeleteTask", {"id": task_id})
+
+def _comparable(execution: object) -> object:
+    """An execution without ``status.logUrl``, for comparing two reads."""
+    if not isinstance(execution, dict):
+        return execution
+    status = execution.get("status")
+    if isinstance(status, dict):
+        execution = {**execution, "status": {k: v for k, v in status.items() if k != "logUrl"}}
+    return execution
 
 
 def run_lifecycle(ctx: RunContext) -> None:
-    """Run the scenarios in order; a scenario whose set-up failed is skipped, not failed."""
+    """Run the scenarios in order; a scenario whose set-up failed is skipped, not failed.
+
+    What the scenarios create is cleaned up by the run (see :mod:`contracts.cleanup`).
+    """
     scenarios = _Scenarios(ctx)
     # (name, scenario, the attribute an earlier scenario must have set)
     steps: list[tuple[str, Callable[[], None], str | None]] = [
-        ("create-get", scenarios.create_get, None),
-        ("update-get", scenarios.update, "build_id"),
-        ("paging-filters", scenarios.paging_and_filters, None),
-        ("delete", scenarios.delete, "paged_ids"),
-        ("start-complete", scenarios.run_to_completion, "build_id"),
-        ("start-stop", scenarios.stop, "build_id"),
+        ("unknown-ids", scenarios.unknown_ids, None),
     ]
-    try:
-        for name, step, requires in steps:
-            if requires is not None and not hasattr(scenarios, requires):
-                ctx.progress(f"  {_SUITE:<9} {name:<20} skipped (its set-up failed)")
+    if not ctx.config.read_only:
+        steps += [
+            ("create-get", scenarios.create_get, None),
+            ("update-get", scenarios.update, "build_id"),
+            ("paging-filters", scenarios.paging_and_filters, None),
+            ("delete", scenarios.delete, "paged_ids"),
+            ("start-complete", scenarios.run_to_completion, "build_id"),
+            ("start-stop", scenarios.stop, "build_id"),
+        ]
+    for name, step, requires in steps:
+        if requires is not None and not hasattr(scenarios, requires):
+            ctx.progress(f"  {_SUITE:<9} {name:<20} skipped (its set-up failed)")
+            continue
+        with ctx.unit(_SUITE, name):
+            ctx.findings.count_case(_SUITE)
+            try:
+                step()
+            except _ScenarioFailed as problem:
+                ctx.fail(_SUITE, problem.exchange.operation, problem, problem.exchange.curl)
+            except _GaveUp as gave_up:
+                ctx.progress(f"  {_SUITE:<9} {name:<20} gave up: {gave_up} kept failing")
                 continue
-            with ctx.unit(_SUITE, name):
-                ctx.findings.count_case(_SUITE)
-                try:
-                    step()
-                except _ScenarioFailed as problem:
-                    ctx.fail(_SUITE, problem.exchange.operation, problem, problem.exchange.curl)
-            ctx.progress(f"  {_SUITE:<9} {name:<20} done")
-    finally:
-        scenarios.clean_up()
+        ctx.progress(f"  {_SUITE:<9} {name:<20} done")

@@ -47,6 +47,13 @@ def _exchange(ctx: RunContext, case: Any, response: Any, sent_at: float) -> Exch
     )
 
 
+def _retry_after(response: Any) -> str | None:
+    for name, values in response.headers.items():
+        if str(name).lower() == "retry-after":
+            return ", ".join(values) if isinstance(values, list) else str(values)
+    return None
+
+
 def run_stateful(ctx: RunContext) -> None:
     """Run the link-driven state machine for ``max_examples`` scenarios (at least 5)."""
     schema = ctx.document.schemathesis_schema(GenerationMode.POSITIVE)
@@ -57,10 +64,18 @@ def run_stateful(ctx: RunContext) -> None:
 
     class Machine(base):  # type: ignore[misc]
         def call(self, case: Any, **kwargs: Any) -> Any:
+            ctx.stop_if_interrupted()
             if isinstance(case.body, dict):
                 case.body = personalize(ctx, ctx.document.strip_aliases(case.body))
-            sent_at = time.monotonic()
-            response = case.call(base_url=client.base_url, headers=headers, **kwargs)
+            sent_at = 0.0
+
+            def attempt() -> Any:
+                nonlocal sent_at
+                sent_at = time.monotonic()
+                return case.call(base_url=client.base_url, headers=headers, **kwargs)
+
+            # The same pacing and retries as every other request of the run.
+            response = client.retrying(attempt, lambda r: int(r.status_code), _retry_after)
             exchange = _exchange(ctx, case, response, sent_at)
             ctx.findings.count_case(_SUITE)
             client.record(_SUITE, exchange)

@@ -281,6 +281,70 @@ def _no_auth_needed(exchange: Exchange) -> None:
     exchange.headers.setdefault("authorization", "Bearer mutant")
 
 
+def _clip(exchange: Exchange, limits: dict[str, int]) -> None:
+    """Quietly bring values one past a limit back to it, as a lax server would take them."""
+    request = exchange.request
+    if not isinstance(request, dict):
+        return
+    request = json.loads(json.dumps(request))
+    pagination = request.get("pagination")
+    if isinstance(pagination, dict) and pagination.get("pageSize") == limits.get("pageSize"):
+        pagination["pageSize"] -= 1
+    flt = request.get("filter")
+    if isinstance(flt, dict) and "items" in limits:
+        for name, value in list(flt.items()):
+            if isinstance(value, list) and len(value) == limits["items"]:
+                flt[name] = value[:-1]
+    metadata = request.get("metadata")
+    reference = metadata.get("reference") if isinstance(metadata, dict) else None
+    if isinstance(reference, str) and len(reference) == limits.get("reference"):
+        metadata["reference"] = reference[:-1]
+    exchange.request = request
+
+
+def _unknown_stop_succeeds(exchange: Exchange) -> None:
+    if exchange.operation == "StopTaskExecution" and exchange.status == 404:
+        exchange.status, exchange.response = 200, {}
+
+
+def _depends_on_deleted(mutant: Mutant) -> Callable[[Exchange], None]:
+    deleted: set[str] = mutant.state.setdefault("deleted", set())
+
+    def before(exchange: Exchange) -> None:
+        request = exchange.request
+        if not isinstance(request, dict):
+            return
+        if exchange.operation == "DeleteTask" and isinstance(request.get("id"), str):
+            deleted.add(request["id"])
+        depends = request.get("dependsOn")
+        if exchange.operation == "CreateTask" and isinstance(depends, list):
+            kept = [item for item in depends if item not in deleted]
+            if len(kept) != len(depends):
+                exchange.request = {**request, "dependsOn": kept}
+
+    return before
+
+
+def _stop_touches_finished(mutant: Mutant) -> tuple[Callable[..., None], Callable[..., None]]:
+    stopped: set[str] = mutant.state.setdefault("stopped", set())
+
+    def before(exchange: Exchange) -> None:
+        request = exchange.request
+        if exchange.operation == "StopTaskExecution" and isinstance(request, dict):
+            stopped.add(str(request.get("id")))
+
+    def after(exchange: Exchange) -> None:
+        # A stop of a finished execution leaves a trace: a failure message on a success.
+        for execution in _executions(exchange.response):
+            status = execution.get("status", {})
+            if execution.get("id") in stopped and status.get("phase") in _TERMINAL - {
+                "TASK_EXECUTION_PHASE_STOPPED"
+            }:
+                status["failureMessage"] = "stopped after it finished"
+
+    return before, after
+
+
 def _build() -> list[Mutant]:
     mutants = [
         Mutant(
@@ -313,10 +377,43 @@ def _build() -> list[Mutant]:
         Mutant("filter_ignored", "lifecycle", "list_filter_honoured", before=_ignore_references),
         Mutant("update_changes_nothing", "lifecycle", "update_reflected", before=_noop_update),
         Mutant("token_not_required", "auth", "missing_token_rejected", before=_no_auth_needed),
+        # Boundaries: one past a limit accepted (the server takes it as if at the limit).
+        Mutant(
+            "reference_one_past_the_limit",
+            "negative",
+            "invalid_request_rejected",
+            before=lambda exchange: _clip(exchange, {"reference": 129}),
+        ),
+        Mutant(
+            "page_size_one_past_the_limit",
+            "negative",
+            "invalid_request_rejected",
+            before=lambda exchange: _clip(exchange, {"pageSize": 101}),
+        ),
+        Mutant(
+            "filter_list_one_past_the_limit",
+            "negative",
+            "invalid_request_rejected",
+            before=lambda exchange: _clip(exchange, {"items": 26}),
+        ),
+        # Lifecycle semantics of unknown, deleted and finished resources.
+        Mutant(
+            "unknown_execution_stop_succeeds",
+            "lifecycle",
+            "unknown_id_not_found",
+            after=_unknown_stop_succeeds,
+        ),
+        Mutant("deleted_task_as_dependency", "lifecycle", "deleted_task_not_usable"),
+        Mutant("stop_changes_a_finished_execution", "lifecycle", "finished_execution_unchanged"),
     ]
     by_name = {mutant.name: mutant for mutant in mutants}
     by_name["finished_running_again"].after = _running_again(by_name["finished_running_again"])
     by_name["page_repeats_item"].after = _repeat_on_next_page(by_name["page_repeats_item"])
+    by_name["deleted_task_as_dependency"].before = _depends_on_deleted(
+        by_name["deleted_task_as_dependency"]
+    )
+    touched = by_name["stop_changes_a_finished_execution"]
+    touched.before, touched.after = _stop_touches_finished(touched)
     return mutants
 
 

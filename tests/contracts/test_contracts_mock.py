@@ -63,12 +63,15 @@ def test_contracts_workers_run_operations_in_parallel(mock_url: str) -> None:
     assert report.ok, report.summary()
 
 
-def test_contracts_cli_exits_nonzero_when_the_server_is_unreachable(
+def test_contracts_cli_unreachable_server_is_a_setup_problem(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     status = main(["--base-url", "http://127.0.0.1:9", "--only", "auth", "--max-examples", "1"])
-    assert status == 1
-    assert "suite_ran_to_completion" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert status == 2
+    assert out == ""
+    assert err.startswith("contracts: error: cannot reach http://127.0.0.1:9")
+    assert len(err.strip().splitlines()) == 1  # one line, no traceback
 
 
 def test_contracts_cli_rejects_an_unknown_suite() -> None:

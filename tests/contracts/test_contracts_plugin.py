@@ -60,7 +60,8 @@ def test_plugin_adds_a_test_per_suite(mock_url: str, tmp_path: Path) -> None:
         "3",
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout
+    # One test per operation of the generated suites (9 for auth), one per sequence suite.
+    assert "10 passed" in result.stdout
 
 
 def test_plugin_contract_tests_use_the_base_url_fixture(mock_url: str, tmp_path: Path) -> None:
@@ -74,9 +75,42 @@ def test_plugin_contract_tests_use_the_base_url_fixture(mock_url: str, tmp_path:
     assert "2 passed" in result.stdout
 
 
-def test_plugin_reports_the_failing_check(tmp_path: Path) -> None:
+def test_plugin_reports_a_setup_problem_in_one_line(tmp_path: Path) -> None:
     result = _pytest(
-        tmp_path, "--contracts-base-url", "http://127.0.0.1:9", "--contracts-only", "auth"
+        tmp_path, "--contracts-base-url", "http://127.0.0.1:9", "--contracts-only", "lifecycle"
     )
     assert result.returncode == 1
-    assert "suite_ran_to_completion" in result.stdout
+    assert "contracts: cannot reach http://127.0.0.1:9" in result.stdout
+
+
+def test_plugin_contract_tests_honour_contracts_only(mock_url: str, tmp_path: Path) -> None:
+    (tmp_path / "test_mine.py").write_text(_USER_TESTS)
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\n\n@pytest.fixture(scope='session')\n"
+        f"def contracts_base_url() -> str:\n    return {mock_url!r}\n"
+    )
+    result = _pytest(tmp_path, "--contracts-only", "auth", "--contracts-max-examples", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed, 1 skipped" in result.stdout
+
+
+def test_plugin_failure_names_the_pytest_seed_option(tmp_path: Path) -> None:
+    from tests.contracts.mutants import MUTANTS, serve
+
+    mutant = next(m for m in MUTANTS if m.name == "token_not_required")
+    with serve(mutant) as url:
+        result = _pytest(
+            tmp_path,
+            "--contracts-base-url",
+            url,
+            "--contracts-only",
+            "auth",
+            "--contracts-seed",
+            "3",
+            "-k",
+            "GetTask]",
+        )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "missing_token_rejected" in result.stdout
+    assert "Repeat with --contracts-seed 3." in result.stdout
+    assert "--seed 3" not in result.stdout.replace("--contracts-seed 3", "")
