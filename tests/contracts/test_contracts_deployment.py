@@ -1,58 +1,91 @@
-"""Real-deployment mode, against the fake playing a deployment (see ``deployment.py``)."""
+"""Real-deployment mode, against the fake playing a deployment.
+
+One fake process knows only two environments (``--environment``) and a few tokens
+(``--token``); each test is a tenant of its own (its token), with its own scenario
+``faults``. The suite runs as users run it (CLI or :func:`contracts.run`); what it did is
+read back from the fake: the tenant's tasks and executions, and its request journal.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
 
 from contracts import SuiteConfig, run
 from contracts.__main__ import main
 from contracts.exchange import retry_delay
 from contracts.runner import SetupError
-from tests.contracts.deployment import Deployment, Fault, serve_deployment
-from tests.support.server_process import REPO_ROOT
+from mockserver.testing import MockClient
+from tests.support.server_process import REPO_ROOT, ServerProcess
 
 pytestmark = [pytest.mark.e2e]
 
-TOKEN = "deployment-token"
 ENVS = (str(uuid.uuid4()), str(uuid.uuid4()))
-_SERVICE = "gitpod.v1.EnvironmentAutomationService"
+TOKENS = tuple(f"deployment-{n}" for n in range(16))
 _READS = {"GetTask", "ListTasks", "GetTaskExecution", "ListTaskExecutions"}
+_UNFINISHED = {"TASK_EXECUTION_PHASE_PENDING", "TASK_EXECUTION_PHASE_RUNNING"}
+_tokens = itertools.cycle(TOKENS)
 
 
-def _config(url: str, **changes: object) -> SuiteConfig:
-    settings: dict[str, object] = {
-        "base_url": url,
-        "token": TOKEN,
+def _deployment_args(clock: str) -> list[str]:
+    args = ["--clock", clock, "--pending-delay", "0.1", "--step-duration", "0.2"]
+    args += [arg for env in ENVS for arg in ("--environment", env)]
+    args += [arg for token in TOKENS for arg in ("--token", token)]
+    return args
+
+
+@pytest.fixture(scope="module")
+def deployment_url() -> Iterator[str]:
+    """The fake as a deployment: real clock, two environments, an allow-list of tokens."""
+    with ServerProcess(*_deployment_args("real")) as server:
+        yield server.url
+
+
+@pytest.fixture
+def tenant(deployment_url: str) -> Iterator[MockClient]:
+    """A tenant of its own (a token of the allow-list, reset), for one test."""
+    client = MockClient(deployment_url, next(_tokens))
+    client.reset()
+    yield client
+    client.close()
+
+
+def _config(tenant: MockClient, **changes: Any) -> SuiteConfig:
+    settings: dict[str, Any] = {
+        "base_url": tenant.url,
+        "token": tenant.token,
         "environment_ids": ENVS,
         "max_examples": 3,
         "seed": 5,
         "lifecycle_timeout": 10,
     }
     settings.update(changes)
-    return SuiteConfig(**settings)  # type: ignore[arg-type]
+    return SuiteConfig(**settings)
 
 
-def _leftovers(url: str) -> tuple[list[object], list[object]]:
-    """The tasks, and the unfinished executions, the token's tenant still has."""
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    tasks = httpx.post(f"{url}/{_SERVICE}/ListTasks", json={}, headers=headers).json()
-    executions = httpx.post(f"{url}/{_SERVICE}/ListTaskExecutions", json={}, headers=headers)
+def _leftovers(tenant: MockClient) -> tuple[list[Any], list[Any]]:
+    """The tasks, and the unfinished executions, the tenant still has."""
+    tasks = tenant.call("ListTasks", {"pagination": {"pageSize": 100}}).get("tasks", [])
+    executions = tenant.call("ListTaskExecutions", {"pagination": {"pageSize": 100}})
     running = [
-        e
-        for e in executions.json().get("taskExecutions", [])
-        if e["status"]["phase"] in ("TASK_EXECUTION_PHASE_PENDING", "TASK_EXECUTION_PHASE_RUNNING")
+        e for e in executions.get("taskExecutions", []) if e["status"]["phase"] in _UNFINISHED
     ]
-    return tasks.get("tasks", []), running
+    return tasks, running
+
+
+def _calls(tenant: MockClient) -> list[tuple[str, int | None]]:
+    return [(entry["method"], entry["httpStatus"]) for entry in tenant.journal()]
 
 
 def _cli(*args: str) -> subprocess.Popen[str]:
@@ -65,61 +98,74 @@ def _cli(*args: str) -> subprocess.Popen[str]:
     )
 
 
+def _env_args() -> list[str]:
+    return [arg for env in ENVS for arg in ("--environment-id", env)]
+
+
 @pytest.mark.slow
-def test_deployment_run_creates_in_the_given_environments_and_cleans_up() -> None:
-    deployment = Deployment(environments=frozenset(ENVS))
-    with serve_deployment(deployment, tokens=frozenset({TOKEN})) as (url, _):
-        report = run(_config(url), progress=None)
-        assert report.ok, report.summary()
-        assert report.cleanup is not None and report.cleanup.tasks_created > 0
-        assert not report.cleanup.left_tasks and not report.cleanup.left_executions
-        assert _leftovers(url) == ([], [])
+def test_deployment_run_creates_in_the_given_environments_and_cleans_up(
+    tenant: MockClient,
+) -> None:
+    report = run(_config(tenant), progress=None)
+    assert report.ok, report.summary()
+    assert report.cleanup is not None and report.cleanup.tasks_created > 0
+    assert not report.cleanup.left_tasks and not report.cleanup.left_executions
+    assert "all cleaned up" in report.summary()
+    assert _leftovers(tenant) == ([], [])
+    calls = _calls(tenant)
     # Every task the run created landed in a given environment: none was refused.
-    assert ("CreateTask", 404) not in deployment.calls
-    assert ("CreateTask", 200) in deployment.calls
+    assert ("CreateTask", 200) in calls
+    assert ("CreateTask", 404) not in calls
 
 
-def test_deployment_keep_leaves_what_the_run_created() -> None:
-    with serve_deployment(Deployment(environments=frozenset(ENVS))) as (url, _):
-        report = run(_config(url, only=("lifecycle",), keep=True), progress=None)
-        assert report.ok, report.summary()
-        tasks, _ = _leftovers(url)
+def test_deployment_keep_leaves_what_the_run_created(tenant: MockClient) -> None:
+    report = run(_config(tenant, only=("lifecycle",), keep=True), progress=None)
+    assert report.ok, report.summary()
+    tasks, _ = _leftovers(tenant)
     assert report.cleanup is not None and report.cleanup.kept
     assert len(tasks) == report.cleanup.tasks_created - 1  # the lifecycle deleted one itself
     assert "left in place (--keep)" in report.summary()
 
 
 def test_deployment_random_environments_are_a_setup_problem(
-    capsys: pytest.CaptureFixture[str],
+    tenant: MockClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with serve_deployment(Deployment(environments=frozenset(ENVS))) as (url, _):
-        status = main(["--base-url", url, "--token", TOKEN, "--only", "lifecycle"])
+    status = main(["--base-url", tenant.url, "--token", tenant.token, "--only", "lifecycle"])
     out, err = capsys.readouterr()
-    assert status == 2
-    assert out == ""
+    assert (status, out) == (2, "")
     # Progress lines, then one line saying what is wrong; no traceback.
     last = err.strip().splitlines()[-1]
     assert last.startswith("contracts: error: CreateTask in environment")
     assert "--environment-id" in last
     assert "Traceback" not in err
+    assert _leftovers(tenant)[0] == []
 
 
-def test_deployment_unknown_environment_id_is_a_setup_problem() -> None:
-    with serve_deployment(Deployment(environments=frozenset(ENVS))) as (url, _):
-        other = str(uuid.uuid4())
-        with pytest.raises(SetupError, match=f"CreateTask in environment {other}"):
-            run(_config(url, only=("lifecycle",), environment_ids=(other,)), progress=None)
+def test_deployment_unknown_environment_id_is_a_setup_problem(tenant: MockClient) -> None:
+    other = str(uuid.uuid4())
+    with pytest.raises(SetupError, match=f"CreateTask in environment {other}"):
+        run(_config(tenant, only=("lifecycle",), environment_ids=(other,)), progress=None)
 
 
-def test_deployment_refused_token_is_a_setup_problem(capsys: pytest.CaptureFixture[str]) -> None:
-    with serve_deployment(Deployment(), tokens=frozenset({TOKEN})) as (url, _):
-        status = main(["--base-url", url, "--token", "not-the-token"])
+def test_deployment_refused_token_is_a_setup_problem(
+    deployment_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(["--base-url", deployment_url, "--token", "not-the-token"])
     out, err = capsys.readouterr()
     assert (status, out) == (2, "")
     assert err.strip() == (
-        f"contracts: error: {url} refuses the token (HTTP 401 unauthenticated on ListTasks); "
-        "check --token"
+        f"contracts: error: {deployment_url} refuses the token (HTTP 401 unauthenticated on "
+        "ListTasks); check --token"
     )
+
+
+def test_deployment_no_token_is_a_setup_problem(
+    deployment_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(["--base-url", deployment_url])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "pass a token it accepts with --token" in err
 
 
 @pytest.mark.parametrize(
@@ -144,87 +190,98 @@ def test_deployment_setup_problems_exit_2_with_one_line(
     assert len(err.strip().splitlines()) == 1, err
 
 
-def test_deployment_transient_errors_are_retried() -> None:
-    deployment = Deployment(
-        environments=frozenset(ENVS),
-        faults=[Fault("ListTasks", 503, 2), Fault("CreateTask", 429, 2), Fault("GetTask", 503, 1)],
+def test_deployment_wrong_base_path_is_a_setup_problem(
+    tenant: MockClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(["--base-url", f"{tenant.url}/api", "--token", tenant.token])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith(f"contracts: error: no EnvironmentAutomationService at {tenant.url}/api")
+
+
+def test_deployment_transient_errors_are_retried(tenant: MockClient) -> None:
+    tenant.faults(
+        {"method": "ListTasks", "code": "unavailable", "times": 2, "retry_after": 0},
+        {"method": "CreateTask", "code": "resource_exhausted", "times": 2, "retry_after": 0},
+        {"method": "GetTask", "code": "unavailable", "times": 1},
     )
-    with serve_deployment(deployment) as (url, _):
-        report = run(_config(url, only=("lifecycle",)), progress=None)
+    report = run(_config(tenant, only=("lifecycle",)), progress=None)
     assert report.ok, report.summary()
     assert report.conclusive and report.exit_status == 0
     assert report.retried == 5
-    assert deployment.calls.count(("ListTasks", 503)) == 2
+    calls = _calls(tenant)
+    assert calls.count(("ListTasks", 503)) == 2
+    assert calls.count(("CreateTask", 429)) == 2
     assert "5 retried after 429/503" in report.summary()
 
 
-def test_deployment_method_that_keeps_failing_is_no_verdict() -> None:
-    deployment = Deployment(faults=[Fault("GetTask", 503, 10**6)])
-    with serve_deployment(deployment) as (url, _):
-        report = run(_config(url, only=("positive",), retries=1), progress=None)
+def test_deployment_rate_limited_run_passes_by_retrying(tenant: MockClient) -> None:
+    tenant.faults({"method": "*", "rate_limit": {"requests": 10, "per": 0.5}})
+    report = run(_config(tenant, only=("lifecycle",)), progress=None)
+    assert report.ok, report.summary()
+    assert report.retried > 0  # the bucket ran dry, and the suite waited as told
+    assert report.exit_status == 0
+
+
+def test_deployment_rate_limit_option_keeps_under_the_servers_limit(tenant: MockClient) -> None:
+    tenant.faults({"method": "*", "rate_limit": {"requests": 5, "per": 0.25}})
+    report = run(_config(tenant, only=("lifecycle",), rate_limit=15, retries=0), progress=None)
+    assert report.ok, report.summary()
+    assert [call for call in _calls(tenant) if call[1] == 429] == []
+
+
+def test_deployment_method_that_keeps_failing_is_no_verdict(tenant: MockClient) -> None:
+    tenant.faults({"method": "GetTask", "code": "unavailable", "times": 10**6})
+    report = run(_config(tenant, only=("positive",), retries=1), progress=None)
     assert report.ok, report.summary()  # not a contract failure
-    assert report.transient.get("GetTask", 0) > 0
     assert set(report.transient) == {"GetTask"}
     assert report.exit_status == 2
     assert "NO VERDICT" in report.summary()
 
 
-def test_deployment_rate_limit_keeps_under_the_servers_limit() -> None:
-    deployment = Deployment(environments=frozenset(ENVS), rate_per_second=20)
-    with serve_deployment(deployment) as (url, _):
-        report = run(_config(url, only=("lifecycle",), rate_limit=12, retries=0), progress=None)
+def test_deployment_read_only_calls_only_reads(tenant: MockClient) -> None:
+    report = run(_config(tenant, read_only=True), progress=None)
     assert report.ok, report.summary()
-    assert not [call for call in deployment.calls if call[1] == 429]
-
-
-def test_deployment_read_only_calls_only_reads() -> None:
-    deployment = Deployment(environments=frozenset(ENVS))
-    with serve_deployment(deployment) as (url, _):
-        report = run(_config(url, read_only=True), progress=None)
-    assert report.ok, report.summary()
-    assert {method for method, _ in deployment.calls} == _READS
+    assert {method for method, _ in _calls(tenant)} == _READS
     assert report.config.suites == ("positive", "negative", "auth", "lifecycle")
     assert report.cleanup is not None and report.cleanup.tasks_created == 0
 
 
 def test_deployment_manual_clock_gets_a_hint() -> None:
-    with serve_deployment(Deployment(), clock="manual") as (url, _):
-        report = run(
-            _config(url, only=("lifecycle",), environment_ids=(), lifecycle_timeout=0.5),
-            progress=None,
-        )
+    with (
+        ServerProcess(*_deployment_args("manual")) as server,
+        contextlib.closing(MockClient(server.url, TOKENS[0])) as client,
+    ):
+        config = _config(client, only=("lifecycle",), lifecycle_timeout=0.5)
+        report = run(config, progress=None)
+        tasks, running = _leftovers(client)
     assert "execution_reaches_terminal_phase" in report.failed_checks
     assert "may be on a manual clock" in report.summary()
-    assert report.cleanup is not None and not report.cleanup.left_tasks
+    assert (tasks, running) == ([], [])  # stopped and deleted all the same
 
 
 @pytest.mark.slow
-def test_deployment_ctrl_c_cleans_up(tmp_path: Path) -> None:
-    deployment = Deployment(environments=frozenset(ENVS))
-    with serve_deployment(deployment) as (url, _):
-        env_args = [arg for env in ENVS for arg in ("--environment-id", env)]
-        process = _cli(
-            "--base-url",
-            url,
-            "--token",
-            TOKEN,
-            "--only",
-            "lifecycle,positive",
-            "--max-examples",
-            "50",
-            *env_args,
-        )
-        deadline = time.monotonic() + 60
-        while ("CreateTask", 200) not in deployment.calls and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.2)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=120)
-        tasks, running = _leftovers(url)
+def test_deployment_ctrl_c_cleans_up(tenant: MockClient) -> None:
+    process = _cli(
+        "--base-url",
+        tenant.url,
+        "--token",
+        tenant.token,
+        "--only",
+        "positive,lifecycle",
+        "--max-examples",
+        "50",
+        *_env_args(),
+    )
+    deadline = time.monotonic() + 60
+    while ("CreateTask", 200) not in _calls(tenant) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
     assert process.returncode == 130, out + err
     assert "INTERRUPTED" in out
     assert "all cleaned up" in out
-    assert (tasks, running) == ([], [])
+    assert _leftovers(tenant) == ([], [])
 
 
 def test_retry_delay_honours_retry_after_else_backs_off() -> None:
