@@ -2,10 +2,10 @@
 
 Hypothesis builds hostile requests the way a fuzzer or a careless script would: raw bytes,
 JSON nested thousands deep, numbers of thousands of digits, broken UTF-8, broken gzip,
-broken protobuf, made-up page tokens, odd query strings and headers, and the control
-routes. Every answer must be a Connect error (or a success), never a 5xx other than the
-501 ``unimplemented`` Connect prescribes for an unknown compression, and the tenant's
-journal must still render afterwards.
+broken protobuf, made-up page tokens and bearer tokens, odd query strings and headers,
+and the control routes. Every answer must be a Connect error (or a success), never a 5xx
+other than the 501 ``unimplemented`` Connect prescribes for an unknown compression, and
+the tenant's journal must still render afterwards.
 """
 
 from __future__ import annotations
@@ -141,6 +141,17 @@ def _api_request(draw: st.DrawFn) -> Request:
         )
     )
     headers.update({k: v for k, v in extra.items() if k != "Content-Length" or v.isdigit()})
+    authorization = draw(
+        st.one_of(
+            st.none(),
+            st.sampled_from(
+                ["Bearer", "Bearer ", "Basic abc", "bearer  x ", "Bearer " + "t" * 8000]
+            ),
+            st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40),
+        )
+    )
+    if authorization is not None:
+        headers["Authorization"] = authorization
     query = draw(_query())
     return "POST", f"{SERVICE_PATH}/{method}{query}", body, headers
 
