@@ -210,7 +210,8 @@
 
   function renderClock() {
     const { clock, now } = state.clock;
-    $("clock").textContent = `${clock} clock · ${now.replace("T", " ").replace("Z", " UTC")}`;
+    const shown = now.replace("T", " ").replace(/(\.\d{3})\d*/, "$1").replace("Z", " UTC");
+    $("clock").textContent = `${clock} clock · ${shown}`;
     // The caller's subject id (derived from the token, shown as creator): names the
     // tenant without showing any part of the token.
     $("tenant").textContent = "tenant " + shortId(state.overview.subject);
