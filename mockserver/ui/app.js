@@ -405,8 +405,8 @@
               el(
                 "div",
                 { class: "exchange" },
-                el("div", {}, el("h3", {}, "request"), el("pre", { class: "request-body" }, pretty(entry.request))),
-                el("div", {}, el("h3", {}, "response"), el("pre", { class: "response-body" }, pretty(entry.response))),
+                el("div", {}, el("h3", {}, "request"), el("pre", { class: "request-body" }, body(entry, "request"))),
+                el("div", {}, el("h3", {}, "response"), el("pre", { class: "response-body" }, body(entry, "response"))),
                 entry.fault &&
                   el("div", {}, el("h3", {}, "fault"), el("pre", { class: "fault-body" }, pretty(entry.fault))),
               ),
@@ -469,6 +469,14 @@
       parts.push(el("h3", {}, key), el("pre", {}, pretty(scenario[key])));
     }
     replace("scenario", parts);
+  }
+
+  // The journal keeps a message above its per-message limit as its size only.
+  function body(entry, which) {
+    if (entry[which + "Truncated"]) {
+      return `(not kept: ${entry[which + "Bytes"]} bytes, more than the journal keeps of one message)`;
+    }
+    return pretty(entry[which]);
   }
 
   function describe(rule) {

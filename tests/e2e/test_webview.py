@@ -251,14 +251,18 @@ def test_webview_stops_an_execution_and_resets_the_tenant(
         assert listed == {"pagination": {}}
 
 
-def test_webview_shows_the_tenants_faults_and_marks_the_calls_they_hit(
+def test_webview_shows_faults_and_what_the_journal_did_not_keep(
     browser: WebDriver, server: ServerProcess
 ) -> None:
     scenario = {"faults": [{"method": "GetTask", "code": "unavailable", "times": 1}]}
+    big = task_body(
+        "big", metadata={"name": "Big", "reference": "big", "description": "x" * 40_000}
+    )
     with _api(server, FAULTS) as api:
         assert api.put("/_mock/scenario", json=scenario).status_code == 200
         faulted = api.post(f"{SERVICE}/GetTask", json={"id": MISSING})
         assert faulted.status_code == 503
+        _call(api, "CreateTask", big)  # larger than the journal keeps of one message
     _open(browser, server, FAULTS)
     _wait(browser, lambda d: "code: unavailable" in _text(d, "#scenario ol.faults"), "the fault")
     row = 'tr.request[data-method="GetTask"]'
@@ -266,3 +270,8 @@ def test_webview_shows_the_tenants_faults_and_marks_the_calls_they_hit(
     assert "unavailable" in _text(browser, row)
     browser.find_element(By.CSS_SELECTOR, row).click()
     _wait(browser, lambda d: '"kind"' in _text(d, "pre.fault-body"), "the fault's record")
+
+    browser.find_element(By.CSS_SELECTOR, 'tr.request[data-method="CreateTask"]').click()
+    request = _wait(browser, lambda d: _text(d, "pre.request-body"), "the request")
+    assert request.startswith("(not kept: ")
+    assert "bytes, more than the journal keeps of one message)" in request
