@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 
@@ -29,13 +30,15 @@ class Failure:
     expected: str
     curl: str
     occurrences: int = 1
+    shrunk: bool = False  # curl is the smallest generated case that still fails
 
     def render(self) -> str:
+        how = "Reproduce with (shrunk to a minimal case):" if self.shrunk else "Reproduce with:"
         return (
             f"[{self.suite}] {self.operation}: {self.check}"
             + (f" (seen {self.occurrences} times)" if self.occurrences > 1 else "")
             + f"\n    Received: {self.received}\n    Expected: {self.expected}"
-            + f"\n    Reproduce with:\n        {self.curl}"
+            + f"\n    {how}\n        {self.curl}"
         )
 
 
@@ -61,15 +64,15 @@ class Findings:
             if known is None:
                 self._failures[key] = failure
             else:
-                self._failures[key] = Failure(
-                    known.suite,
-                    known.operation,
-                    known.check,
-                    known.received,
-                    known.expected,
-                    known.curl,
-                    known.occurrences + 1,
-                )
+                self._failures[key] = dataclasses.replace(known, occurrences=known.occurrences + 1)
+
+    def shrink(self, suite: str, operation: str, check: str, curl: str) -> None:
+        """Replace a failure's reproduction by a smaller one found by shrinking."""
+        key = (suite, operation, check)
+        with self._lock:
+            known = self._failures.get(key)
+            if known is not None:
+                self._failures[key] = dataclasses.replace(known, curl=curl, shrunk=True)
 
     def count_request(self) -> None:
         with self._lock:

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import hypothesis
+import hypothesis.errors
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis.internal import lambda_sources
 from schemathesis import GenerationMode
@@ -30,6 +31,8 @@ from contracts.checks import (
     valid_request_accepted,
 )
 from contracts.context import RunContext
+from contracts.exchange import Exchange
+from contracts.failures import CheckFailed
 
 __all__ = ["personalize", "run_auth", "run_negative", "run_positive"]
 
@@ -116,24 +119,31 @@ def _fuzz_operation(
     if mode is GenerationMode.NEGATIVE:
         strategy = strategy.filter(_body_is_negative)
 
-    def exercise(case: Any) -> None:
-        ctx.stop_if_interrupted()
-        body = case.body
+    def prepare(case: Any) -> object | None:
+        """The body to send for ``case``, or None when it is not a case of this suite."""
+        body: object = case.body
         if not isinstance(body, bytes):
             body = ctx.document.strip_aliases(body)
         if mode is GenerationMode.NEGATIVE:
             if _valid_on_the_wire(ctx, operation, body):
-                return  # broken only in ways a Connect server ignores
-        else:
-            body = personalize(ctx, body)
+                return None  # broken only in ways a Connect server ignores
+            return body
+        return personalize(ctx, body)
+
+    def exercise(case: Any) -> None:
+        ctx.stop_if_interrupted()
+        body = prepare(case)
+        if body is None:
+            return
         ctx.findings.count_case(suite)
         exchange = ctx.client.send(suite, operation, body, authenticated=authenticated)
         ctx.check(suite, exchange, checks)
 
+    seed = _operation_seed(ctx, suite, operation)
     given_strategy: Any = given(strategy)
     test: Any = given_strategy(exercise)
     test = _settings(ctx, max_examples)(test)
-    test = hypothesis.seed(_operation_seed(ctx, suite, operation))(test)
+    test = hypothesis.seed(seed)(test)
     with ctx.unit(suite, operation):
         # Deterministic cases first: the document's examples (positive), each limit and one
         # step past it, and schemathesis' coverage cases, capped at max_examples.
@@ -143,7 +153,86 @@ def _fuzz_operation(
             explicit = list(ctx.document.examples(operation))
         for body in explicit:
             exercise(_Example(body))
+        known = {
+            f.check for f in ctx.findings.failures if (f.suite, f.operation) == (suite, operation)
+        }
         test()
+        # Failures only generated cases found (explicit ones are small already; invariants
+        # span several calls): shrink the first, and use its minimal case for every check
+        # it breaks too.
+        names = {check.__name__: check for check in checks}
+        pending = [
+            f.check
+            for f in ctx.findings.failures
+            if (f.suite, f.operation) == (suite, operation)
+            and f.check in names
+            and f.check not in known
+        ]
+        if pending:
+            found = _shrink(
+                ctx, suite, operation, strategy, prepare, seed, max_examples,
+                names[pending[0]], authenticated,
+            )  # fmt: skip
+            for name in pending if found is not None else []:
+                assert found is not None
+                try:
+                    names[name](found, ctx.document)
+                except CheckFailed:
+                    ctx.findings.shrink(suite, operation, name, found.curl)
+
+
+class _Reproduced(Exception):
+    def __init__(self, exchange: Exchange) -> None:
+        super().__init__(exchange.curl)
+        self.exchange = exchange
+
+
+def _shrink(
+    ctx: RunContext,
+    suite: str,
+    operation: str,
+    strategy: Any,
+    prepare: Any,
+    seed: int,
+    max_examples: int,
+    check: Check,
+    authenticated: bool,
+) -> Exchange | None:
+    """Search the same generated cases again and let Hypothesis shrink the first failure.
+
+    The first search records failures without raising (so one run reports every defect);
+    this one raises when ``check_name`` fails, so Hypothesis shrinks the case, and the
+    failure's reproduction becomes the smallest request that still breaks the check. A
+    failure that does not come back (the server's state moved on) keeps its first example.
+    Returns the exchange of the minimal case, or None.
+    """
+
+    def probe(case: Any) -> None:
+        ctx.stop_if_interrupted()
+        body = prepare(case)
+        if body is None:
+            return
+        exchange = ctx.client.send(suite, operation, body, authenticated=authenticated)
+        try:
+            check(exchange, ctx.document)
+        except CheckFailed:
+            raise _Reproduced(exchange) from None
+
+    given_strategy: Any = given(strategy)
+    test: Any = given_strategy(probe)
+    test = settings(
+        _settings(ctx, max_examples),
+        phases=[Phase.generate, Phase.shrink],
+        max_examples=max_examples,
+    )(test)
+    test = hypothesis.seed(seed)(test)
+    try:
+        test()
+    except _Reproduced as found:
+        return found.exchange
+    except hypothesis.errors.HypothesisException:
+        pass  # Flaky and friends: it did not come back the same way
+    return None
 
 
 def _explicit_bodies(

@@ -288,8 +288,9 @@ def _clip(exchange: Exchange, limits: dict[str, int]) -> None:
         return
     request = json.loads(json.dumps(request))
     pagination = request.get("pagination")
-    if isinstance(pagination, dict) and pagination.get("pageSize") == limits.get("pageSize"):
-        pagination["pageSize"] -= 1
+    size = pagination.get("pageSize") if isinstance(pagination, dict) else None
+    if "pageSize" in limits and isinstance(size, int) and size == limits["pageSize"]:
+        pagination["pageSize"] = size - 1
     flt = request.get("filter")
     if isinstance(flt, dict) and "items" in limits:
         for name, value in list(flt.items()):
