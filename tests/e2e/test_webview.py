@@ -1,25 +1,22 @@
 """The web view in a real browser: Debian's Chromium driven by Selenium and chromedriver.
 
 Without a browser on the machine the tests skip and say why; under CI (``CI=true``) they
-fail instead, so a green CI run proves the page works. ``.ci/run`` installs the browser.
+fail instead (see :mod:`tests.support.browser`).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import httpx
 import pytest
-from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
+from tests.support.browser import headless_chromium
 from tests.support.factories import MISSING, task_body
 from tests.support.server_process import ServerProcess
 
@@ -39,43 +36,9 @@ WAIT_SECONDS = 20.0  # an upper bound for the page to catch up, never a measured
 T = TypeVar("T")
 
 
-def _browser_paths() -> tuple[str, str]:
-    """Chromium and chromedriver, or a skip (a failure under CI) naming what is missing."""
-    chromium = shutil.which("chromium")
-    driver = shutil.which("chromedriver")
-    missing = [
-        name for name, path in (("chromium", chromium), ("chromedriver", driver)) if not path
-    ]
-    if missing:
-        reason = (
-            f"no browser for the web view tests: {' and '.join(missing)} not found "
-            "(apt-get install -y chromium chromium-driver)"
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{reason}; under CI the browser test must run", pytrace=False)
-        pytest.skip(reason)
-    assert chromium is not None and driver is not None
-    return chromium, driver
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
-    chromium, driver_path = _browser_paths()
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
-        "--disable-dev-shm-usage",
-        "--disable-gpu",
-        "--window-size=1400,1000",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(driver_path))
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    yield from headless_chromium()
 
 
 @pytest.fixture
@@ -114,9 +77,30 @@ def _wait(browser: WebDriver, condition: Callable[[WebDriver], T], what: str) ->
     return result
 
 
+def _click(browser: WebDriver, css: str) -> None:
+    """Click the element ``css`` names, finding it again if a re-render replaced it.
+
+    The page re-renders what changed once a second, so an element found a moment ago
+    may be gone by the time it is used: every find-and-use goes through :func:`_wait`.
+    """
+
+    def click(driver: WebDriver) -> bool:
+        driver.find_element(By.CSS_SELECTOR, css).click()
+        return True
+
+    _wait(browser, click, f"a click on {css}")
+
+
 def _text(browser: WebDriver, css: str) -> str:
-    elements = browser.find_elements(By.CSS_SELECTOR, css)
-    return elements[0].text if elements else ""
+    """The text of the first element ``css`` names ("" if none), read again if a
+    re-render replaced the element between finding and reading it."""
+    for _ in range(10):
+        elements = browser.find_elements(By.CSS_SELECTOR, css)
+        try:
+            return elements[0].text if elements else ""
+        except StaleElementReferenceException:
+            continue
+    raise AssertionError(f"{css} kept being replaced while read")
 
 
 def _logs_after_stop(server: ServerProcess) -> str:
@@ -144,19 +128,21 @@ def test_webview_starts_a_task_advances_the_clock_and_shows_succeeded(
         row = f'tr[data-task-id="{test["id"]}"]'
         _wait(browser, lambda d: _text(d, row + " td.name") == "Test", "the task in the list")
         assert "Build" in _text(browser, row)  # its dependency, by name
-        browser.find_element(By.CSS_SELECTOR, row + " button.start").click()
+        _click(browser, row + " button.start")
 
         card = "article.execution"
         _wait(browser, lambda d: _text(d, card + " .badge") == "PENDING", "the new execution")
-        execution_id = browser.find_element(By.CSS_SELECTOR, card).get_attribute(
-            "data-execution-id"
+        execution_id = _wait(
+            browser,
+            lambda d: d.find_element(By.CSS_SELECTOR, card).get_attribute("data-execution-id"),
+            "the execution's id",
         )
         assert execution_id
 
         seconds = browser.find_element(By.ID, "advance-seconds")
         seconds.clear()
         seconds.send_keys("10")
-        browser.find_element(By.ID, "advance").click()
+        _click(browser, "#advance")
         card = f'article.execution[data-execution-id="{execution_id}"]'
         _wait(browser, lambda d: _text(d, card + " .badge") == "SUCCEEDED", "SUCCEEDED")
 
@@ -164,24 +150,28 @@ def test_webview_starts_a_task_advances_the_clock_and_shows_succeeded(
         read = _call(api, "GetTaskExecution", {"id": execution_id})["taskExecution"]
         assert read["status"]["phase"] == "TASK_EXECUTION_PHASE_SUCCEEDED"
 
-    lanes = browser.find_elements(By.CSS_SELECTOR, card + " .lane")
-    assert [lane.find_element(By.CSS_SELECTOR, ".label").text for lane in lanes] == [
-        "pending",
-        "Build",
-        "Test",
-    ]
-    assert [lane.find_element(By.CSS_SELECTOR, ".step-phase").text for lane in lanes[1:]] == [
-        "SUCCEEDED",
-        "SUCCEEDED",
+    def lanes(driver: WebDriver) -> list[tuple[str, str]]:
+        return [
+            (
+                lane.find_element(By.CSS_SELECTOR, ".label").text,
+                "".join(e.text for e in lane.find_elements(By.CSS_SELECTOR, ".step-phase")),
+            )
+            for lane in driver.find_elements(By.CSS_SELECTOR, card + " .lane")
+        ]
+
+    assert _wait(browser, lanes, "the timeline's lanes") == [
+        ("pending", ""),
+        ("Build", "SUCCEEDED"),
+        ("Test", "SUCCEEDED"),
     ]
 
     # The logs, opened from the page.
-    browser.find_element(By.CSS_SELECTOR, card + " button.logs").click()
+    _click(browser, card + " button.logs")
     _wait(browser, lambda d: "[Test] step succeeded" in _text(d, card + " pre.log"), "the logs")
     assert "[Build] step started" in _text(browser, card + " pre.log")
 
     # The journal: the page's StartTask, opened, shows the request and the response.
-    browser.find_element(By.CSS_SELECTOR, 'tr.request[data-method="StartTask"]').click()
+    _click(browser, 'tr.request[data-method="StartTask"]')
     request = _wait(browser, lambda d: _text(d, "pre.request-body"), "the request body")
     response = _text(browser, "pre.response-body")
     assert test["id"] in request
@@ -237,13 +227,13 @@ def test_webview_stops_an_execution_and_resets_the_tenant(
         _open(browser, server, CONTROLS)
         card = f'article.execution[data-execution-id="{execution["id"]}"]'
         _wait(browser, lambda d: _text(d, card + " .badge") == "PENDING", "the execution")
-        browser.find_element(By.CSS_SELECTOR, card + " button.stop").click()
+        _click(browser, card + " button.stop")
         _wait(browser, lambda d: _text(d, card + " .badge") == "STOPPED", "STOPPED")
         read = _call(api, "GetTaskExecution", {"id": execution["id"]})["taskExecution"]
         assert read["status"]["phase"] == "TASK_EXECUTION_PHASE_STOPPED"
         assert browser.find_elements(By.CSS_SELECTOR, card + " button.stop") == []
 
-        browser.find_element(By.ID, "reset").click()
+        _click(browser, "#reset")
         browser.switch_to.alert.accept()  # "Forget every task ... of this tenant?"
         _wait(browser, lambda d: "No tasks yet" in _text(d, "#tasks"), "the emptied tenant")
         assert "No executions yet" in _text(browser, "#executions")
@@ -268,10 +258,10 @@ def test_webview_shows_faults_and_what_the_journal_did_not_keep(
     row = 'tr.request[data-method="GetTask"]'
     assert _text(browser, row + " .fault-tag") == "fault"
     assert "unavailable" in _text(browser, row)
-    browser.find_element(By.CSS_SELECTOR, row).click()
+    _click(browser, row)
     _wait(browser, lambda d: '"kind"' in _text(d, "pre.fault-body"), "the fault's record")
 
-    browser.find_element(By.CSS_SELECTOR, 'tr.request[data-method="CreateTask"]').click()
+    _click(browser, 'tr.request[data-method="CreateTask"]')
     request = _wait(browser, lambda d: _text(d, "pre.request-body"), "the request")
     assert request.startswith("(not kept: ")
     assert "bytes, more than the journal keeps of one message)" in request
