@@ -20,15 +20,40 @@ DOCUMENT_PATH = Path(__file__).with_name("openapi.yaml")
 Document = dict[str, Any]
 
 # OpenAPI links that let a stateful tester chain calls: (source method, link name,
-# target method, JSON pointer into the source's response body).
-_LINKS: tuple[tuple[str, str, str, str], ...] = (
-    ("CreateTask", "GetTask", "GetTask", "/task/id"),
-    ("CreateTask", "UpdateTask", "UpdateTask", "/task/id"),
-    ("CreateTask", "DeleteTask", "DeleteTask", "/task/id"),
-    ("CreateTask", "StartTask", "StartTask", "/task/id"),
-    ("StartTask", "GetTaskExecution", "GetTaskExecution", "/taskExecution/id"),
-    ("StartTask", "StopTaskExecution", "StopTaskExecution", "/taskExecution/id"),
-    ("ListTasks", "GetTask", "GetTask", "/tasks/0/id"),
+# target method, request field, JSON pointer into the source's response body, description).
+_LINKS: tuple[tuple[str, str, str, str, str, str], ...] = (
+    *(
+        (
+            source,
+            target,
+            target,
+            "id",
+            pointer,
+            f"The `id` in the {source} response names the {target} subject.",
+        )
+        for source, target, pointer in (
+            ("CreateTask", "GetTask", "/task/id"),
+            ("CreateTask", "UpdateTask", "/task/id"),
+            ("CreateTask", "DeleteTask", "/task/id"),
+            ("CreateTask", "StartTask", "/task/id"),
+            ("StartTask", "GetTaskExecution", "/taskExecution/id"),
+            ("StartTask", "StopTaskExecution", "/taskExecution/id"),
+            ("ListTasks", "GetTask", "/tasks/0/id"),
+        )
+    ),
+    # The one way in to CreateTask: its `environmentId` names an environment, which lives in
+    # another service, so no operation here returns one as a resource. A listed task's
+    # `environmentId` is such an environment (an empty list leaves the field to the tester).
+    # Stateful testers (schemathesis) also need it to reach CreateTask at all: they read
+    # `environmentId` as a key nothing produces and never start a scenario there.
+    (
+        "ListTasks",
+        "CreateTask",
+        "CreateTask",
+        "environmentId",
+        "/tasks/0/environmentId",
+        "The `environmentId` of a listed task names an environment to create a task in.",
+    ),
 )
 
 _DESCRIPTION = """\
@@ -51,10 +76,10 @@ def _links_for(method: RpcMethod) -> dict[str, Any]:
     return {
         name: {
             "operationId": target,
-            "requestBody": {"id": f"$response.body#{pointer}"},
-            "description": f"The `id` in the {method.name} response names the {target} subject.",
+            "requestBody": {field: f"$response.body#{pointer}"},
+            "description": description,
         }
-        for source, name, target, pointer in _LINKS
+        for source, name, target, field, pointer, description in _LINKS
         if source == method.name
     }
 
@@ -137,19 +162,21 @@ def _get_operation(method: RpcMethod, builder: SchemaBuilder) -> dict[str, Any]:
             },
         ],
         "responses": {
-            "200": _ok(method, builder, links=False),
+            # The same answer as the POST, so the same links (a GET without path parameters is
+            # also where schemathesis likes to start a scenario).
+            "200": _ok(method, builder),
             **_error_responses(method),
             "415": _UNSUPPORTED_ENCODING,
         },
     }
 
 
-def _ok(method: RpcMethod, builder: SchemaBuilder, *, links: bool) -> dict[str, Any]:
+def _ok(method: RpcMethod, builder: SchemaBuilder) -> dict[str, Any]:
     ok: dict[str, Any] = {
         "description": "Success.",
         "content": {"application/json": {"schema": builder.ref(method.response, Mode.RESPONSE)}},
     }
-    found = _links_for(method) if links else {}
+    found = _links_for(method)
     if found:
         ok["links"] = found
     return ok
@@ -168,7 +195,7 @@ def _operation(method: RpcMethod, builder: SchemaBuilder) -> dict[str, Any]:
         "security": [{"bearerAuth": []}],
         "requestBody": {"required": True, "content": {"application/json": request_media}},
         "responses": {
-            "200": _ok(method, builder, links=True),
+            "200": _ok(method, builder),
             **_error_responses(method),
             "415": _UNSUPPORTED_MEDIA_TYPE,
         },

@@ -134,6 +134,20 @@ def test_document_links_chain_created_ids(document: dict[str, Any]) -> None:
         "StopTaskExecution",
     }
     assert links("ListTasks")["GetTask"]["requestBody"] == {"id": "$response.body#/tasks/0/id"}
+    # The way in to CreateTask for a stateful tester: nothing here returns an environment.
+    assert links("ListTasks")["CreateTask"]["requestBody"] == {
+        "environmentId": "$response.body#/tasks/0/environmentId"
+    }
+    assert not links("GetTask") and not links("ListTaskExecutions")
+
+
+def test_document_connect_get_has_the_links_of_the_post(document: dict[str, Any]) -> None:
+    for method in openapi.METHODS:
+        get = document["paths"][method.path].get("get")
+        if get is None:
+            continue
+        post = document["paths"][method.path]["post"]["responses"]["200"]
+        assert get["responses"]["200"].get("links") == post.get("links")
 
 
 def _validator(document: dict[str, Any], name: str) -> Any:
