@@ -72,8 +72,9 @@ def _start_where_links_start() -> Iterator[None]:
     returns (environments live in another service), so it never starts from CreateTask;
     and GetTask and StartTask look to it as if they produced their own ids, so it starts
     from random ids there and every link stays unused. The links say it plainly: an
-    operation that links leave from, and that no document link leads to, is where a
-    scenario starts (CreateTask, ListTasks). If schemathesis changes, its own choice stands.
+    operation that links leave from, and that no document link names the subject of (fills
+    its ``id``), is where a scenario starts: CreateTask (a link from ListTasks only lends it
+    an ``environmentId``) and ListTasks. If schemathesis changes, its own choice stands.
     """
     module: Any = importlib.import_module("schemathesis.specs.openapi.stateful")
     original = getattr(module, "classify_root_transitions", None)
@@ -88,7 +89,7 @@ def _start_where_links_start() -> Iterator[None]:
             links = transitions.operations.get(operation.label)
             if links is None or not links.outgoing:
                 continue
-            if not [link for link in links.incoming if not getattr(link, "is_inferred", False)]:
+            if not [link for link in links.incoming if _names_subject(link)]:
                 starts.add(operation.label)
         if starts and hasattr(roots, "reliable"):
             roots.reliable, roots.fallback = starts, set()
@@ -100,6 +101,14 @@ def _start_where_links_start() -> Iterator[None]:
             yield
         finally:
             module.classify_root_transitions = original
+
+
+def _names_subject(link: Any) -> bool:
+    """A document link (not an inferred one) that fills the ``id`` of the request it leads to."""
+    if getattr(link, "is_inferred", False):
+        return False
+    body = getattr(link, "body", None)
+    return not isinstance(body, dict) or "id" in body
 
 
 def run_stateful(ctx: RunContext) -> None:
