@@ -21,13 +21,17 @@ from google.protobuf.message import DecodeError
 
 from mockserver.domain import JsonObject
 from mockserver.http.connect import ConnectError
+from mockserver.http.wire import MessageEncoder, encoder_for
 from openapi.errors import Code
 from openapi.methods import METHODS, RpcMethod
 from openapi.models import Message
 
-__all__ = ["PROTO_CONTENT_TYPE", "ProtoCodec", "message_class"]
+__all__ = ["PROTO_CONTENT_TYPE", "SHARED_MESSAGES", "ProtoCodec", "message_class"]
 
 PROTO_CONTENT_TYPE = "application/proto"
+# Messages whose dicts the domain hands out again and never changes (a rendered task), so
+# their bytes can be cached by the dict's identity; see mockserver.http.wire.
+SHARED_MESSAGES = frozenset({"gitpod.v1.Task"})
 
 
 def _load_descriptors() -> None:
@@ -57,6 +61,10 @@ class ProtoCodec:
             method.name: (message_class(method.request), message_class(method.response))
             for method in methods
         }
+        self._encoders: dict[str, MessageEncoder] = {
+            name: encoder_for(response.DESCRIPTOR, SHARED_MESSAGES)
+            for name, (_, response) in self._classes.items()
+        }
 
     def decode(self, body: bytes, method: RpcMethod) -> JsonObject:
         request_class = self._classes[method.name][0]
@@ -82,7 +90,5 @@ class ProtoCodec:
         return decoded
 
     def encode(self, message: JsonObject, method: RpcMethod) -> bytes:
-        response_class = self._classes[method.name][1]
-        parsed = json_format.ParseDict(message, response_class(), ignore_unknown_fields=True)
-        body: bytes = parsed.SerializeToString()
-        return body
+        # Straight from the dict to bytes: json_format.ParseDict costs ~75 µs a task.
+        return self._encoders[method.name].encode(message)
