@@ -2,8 +2,8 @@
 
 ``POST /bench`` reads the request body and answers ``{"ok": true}``. It is served exactly as
 the fake is (``mockserver.cli``): the same listening socket (``bind_socket``, TCP_NODELAY),
-one uvicorn process, ``log_level="info"``, no access log, ``lifespan="on"``, and whatever
-event loop and HTTP parser uvicorn picks by default on this machine.
+one uvicorn process with the fake's ``uvicorn_config`` (so the same event loop and HTTP
+parser: uvloop and httptools when installed, as the package's dependencies make them).
 
 Run from the repository root (``bench/run.py`` does this)::
 
@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mockserver.cli import bind_socket
+from mockserver.cli import bind_socket, uvicorn_config
 from mockserver.config import base_url
 
 __all__ = ["app", "main"]
@@ -48,9 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     with sock:
         url = base_url(args.host, sock.getsockname()[1])
-        server = uvicorn.Server(
-            uvicorn.Config(app, log_level="info", access_log=False, lifespan="on")
-        )
+        server = uvicorn.Server(uvicorn_config(app, "info"))
         print(f"bare app listening on {url}", flush=True)
         server.run(sockets=[sock])
     return 0

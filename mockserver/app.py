@@ -92,8 +92,8 @@ def _rpc_routes(
     config: ServerConfig,
     authenticator: Authenticator,
     journal: Journal,
-) -> list[BaseRoute]:
-    routes: list[BaseRoute] = []
+) -> list[Route]:
+    routes: list[Route] = []
     for path, item in document["paths"].items():
         method = METHODS_BY_NAME[item["post"]["operationId"]]
         if method.path != path:
@@ -116,13 +116,15 @@ def _rpc_routes(
 
 def _document_routes(document: dict[str, Any]) -> list[BaseRoute]:
     text = openapi.document_text().encode()
-    as_json = json.dumps(document, indent=2).encode()
+    as_json: list[bytes] = []  # rendered on first request: ~50 ms that start-up need not pay
 
     async def openapi_yaml(request: Request) -> Response:
         return Response(text, media_type="application/yaml")
 
     async def openapi_json(request: Request) -> Response:
-        return Response(as_json, media_type="application/json")
+        if not as_json:
+            as_json.append(json.dumps(document, indent=2).encode())
+        return Response(as_json[0], media_type="application/json")
 
     return [
         Route("/openapi.yaml", openapi_yaml, methods=["GET"]),
@@ -236,10 +238,24 @@ def _cors(origins: tuple[str, ...]) -> list[Middleware]:
 
 
 class FakeApp(Starlette):
-    """Starlette, keeping the server's own ``send`` in the scope for dropped connections."""
+    """Starlette, keeping the server's own ``send`` in the scope for dropped connections,
+    and handing each RPC path straight to its endpoint when no middleware must see it.
+
+    An :class:`RpcEndpoint` is a complete ASGI app that answers every error itself, so
+    Starlette's middleware and router (a regex per route, tried in order) would only add
+    their cost to the hot path: ~12 µs of a ~30 µs GetTask. With CORS on,
+    ``rpc_endpoints`` stays empty and every request goes through the middleware.
+    """
+
+    rpc_endpoints: dict[str, RpcEndpoint] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[RAW_SEND_KEY] = send
+        if scope["type"] == "http" and not scope.get("root_path"):
+            endpoint = self.rpc_endpoints.get(scope["path"])
+            if endpoint is not None:
+                await endpoint(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
 
 
@@ -273,10 +289,11 @@ def create_app(config: ServerConfig | None = None, *, backend: Backend | None = 
         if store is not None:
             close_state_file(backend, store)
 
+    rpc_routes = _rpc_routes(document, backend, config, authenticator, journal)
     app = FakeApp(
         middleware=_cors(config.cors_origins),
         routes=[
-            *_rpc_routes(document, backend, config, authenticator, journal),
+            *rpc_routes,
             *control.routes(),
             *_document_routes(document),
             *ui_routes(),
@@ -289,6 +306,10 @@ def create_app(config: ServerConfig | None = None, *, backend: Backend | None = 
         },
         lifespan=lifespan,
     )
+    if not config.cors_origins:
+        app.rpc_endpoints = {
+            route.path: route.app for route in rpc_routes if isinstance(route.app, RpcEndpoint)
+        }
     app.state.config = config
     app.state.backend = backend
     app.state.journal = journal

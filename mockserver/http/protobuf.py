@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.protobuf import descriptor_pool, json_format, message_factory
+from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import DecodeError
 
 from mockserver.domain import JsonObject
 from mockserver.http.connect import ConnectError
-from mockserver.http.wire import MessageEncoder, encoder_for
+from mockserver.http.wire import MessageEncoder, decoder_for, encoder_for
 from openapi.errors import Code
 from openapi.methods import METHODS, RpcMethod
 from openapi.models import Message
@@ -61,6 +61,9 @@ class ProtoCodec:
             method.name: (message_class(method.request), message_class(method.response))
             for method in methods
         }
+        self._decoders = {
+            name: decoder_for(request.DESCRIPTOR) for name, (request, _) in self._classes.items()
+        }
         self._encoders: dict[str, MessageEncoder] = {
             name: encoder_for(response.DESCRIPTOR, SHARED_MESSAGES)
             for name, (_, response) in self._classes.items()
@@ -77,9 +80,7 @@ class ProtoCodec:
             ) from None
         # Proto3 JSON as a client would write it: JSON names, no defaults, int64 as strings.
         try:
-            decoded: JsonObject = json_format.MessageToDict(
-                message, preserving_proto_field_name=False
-            )
+            decoded: JsonObject = self._decoders[method.name](message)
         except (json_format.Error, ValueError) as error:
             # Wire-valid but without a proto3-JSON form, e.g. a Timestamp past year 9999;
             # a JSON client could not send it either, so both codecs refuse it alike.
