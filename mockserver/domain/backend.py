@@ -456,11 +456,13 @@ class Backend:
                 self.persistence.tenant_settings_changed(key, None)
             self._commit()
 
-    def export_state(self, caller: Caller | None = None) -> JsonObject:
+    def export_state(self, caller: Caller | None = None, *, shared: bool = False) -> JsonObject:
         """The caller's state, or every tenant's (``None``), as JSON; see :mod:`state`.
 
         The export's ``clock`` is the caller's time (the server's for a whole export); a
-        tenant whose clock differs from it carries its own ``clock``.
+        tenant whose clock differs from it carries its own ``clock``. With ``shared`` the
+        tasks in it are the store's own rendered dicts (no copy): for a caller that
+        serializes the export right away and never changes it.
         """
         with self._lock:
             now = self._now(caller)
@@ -476,7 +478,7 @@ class Backend:
                     continue
                 offset = control.clock_offset_us if caller is None else 0
                 tenants[key] = state.export_tenant(
-                    store, control.scenario, now + offset if offset else None
+                    store, control.scenario, now + offset if offset else None, shared=shared
                 )
             return {
                 "version": state.STATE_VERSION,

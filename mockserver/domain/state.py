@@ -52,14 +52,21 @@ STATE_VERSION = 1
 
 
 def export_tenant(
-    store: TenantStore, scenario: Scenario | None = None, clock_us: Micros | None = None
+    store: TenantStore,
+    scenario: Scenario | None = None,
+    clock_us: Micros | None = None,
+    *,
+    shared: bool = False,
 ) -> JsonObject:
     """One tenant's state, JSON-serializable, in creation order, with its own scenario and
-    clock when it has them."""
-    # A copy: an export belongs to its caller, the rendered task to the store.
-    tasks = [
-        protojson.clone(task_json(store.tasks[key[1]])) for key in store.task_index.after(None)
-    ]
+    clock when it has them.
+
+    An export belongs to its caller, a rendered task to the store, so tasks are copied;
+    with ``shared`` they are not (a caller that only serializes the export saves the copy,
+    half the time of an export at 100,000 tasks).
+    """
+    rendered = (task_json(store.tasks[key[1]]) for key in store.task_index.after(None))
+    tasks = list(rendered) if shared else [protojson.clone(task) for task in rendered]
     executions = [
         export_execution(store.executions[key[1]]) for key in store.execution_index.after(None)
     ]

@@ -238,3 +238,16 @@ def test_export_state_is_safe_from_another_thread() -> None:
     thread.join()
     assert len(results) == 50
     assert len(world.backend.export_state()["tenants"][world.alice.subject_id]["tasks"]) == 300
+
+
+def test_state_export_shared_is_the_same_document_without_the_copy() -> None:
+    world = World()
+    task = world.create("a", name="first")
+    world.start(task["id"])
+    shared = world.backend.export_state(shared=True)
+    copied = world.backend.export_state()
+    assert shared == copied
+    # The default export is the caller's to change; the store does not see it.
+    copied["tenants"][world.alice.subject_id]["tasks"][0]["metadata"]["name"] = "changed"
+    assert world.task(task["id"])["metadata"]["name"] == "first"
+    assert world.backend.export_state(world.alice, shared=True) == shared
