@@ -12,6 +12,7 @@ import base64
 import binascii
 import bisect
 import heapq
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -30,44 +31,96 @@ MAX_TOKEN_CHARS = 512
 
 
 class OrderedIndex:
-    """Keys ``(created_us, id)`` kept sorted; O(log n) seek, O(page) reads."""
+    """Keys ``(created_us, id)`` kept sorted; O(log n) seek, O(page) reads.
 
-    __slots__ = ("_keys",)
+    A two-level sorted list: the keys live in chunks of at most ``2 * chunk`` keys, with
+    each chunk's greatest key in ``_maxes``. Under a real clock keys arrive in order and
+    are appended; under a manual clock that stands still they share ``created_us`` and
+    land by id, anywhere: one flat list moved half its length per insert (~100 µs per
+    CreateTask at 300,000 tasks), a chunk moves at most ``2 * chunk`` keys.
+    """
 
-    def __init__(self, keys: Iterable[TaskKey] = ()) -> None:
-        self._keys: list[TaskKey] = sorted(keys)
+    __slots__ = ("_chunk", "_chunks", "_len", "_maxes")
+
+    def __init__(self, keys: Iterable[TaskKey] = (), chunk: int = 1000) -> None:
+        ordered = sorted(keys)
+        self._chunk = chunk
+        self._chunks: list[list[TaskKey]] = [
+            ordered[i : i + chunk] for i in range(0, len(ordered), chunk)
+        ]
+        self._maxes: list[TaskKey] = [part[-1] for part in self._chunks]
+        self._len = len(ordered)
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return self._len
 
     def add(self, key: TaskKey) -> None:
         """Insert a key (appending is the common case under a monotonic clock)."""
-        if not self._keys or key > self._keys[-1]:
-            self._keys.append(key)
+        chunks, maxes = self._chunks, self._maxes
+        if not chunks:
+            chunks.append([key])
+            maxes.append(key)
+            self._len = 1
+            return
+        index = bisect.bisect_left(maxes, key)
+        if index == len(maxes):  # beyond every key: the last chunk grows
+            index -= 1
+            part = chunks[index]
+            part.append(key)
+            maxes[index] = key
         else:
-            bisect.insort(self._keys, key)
+            part = chunks[index]
+            bisect.insort(part, key)
+        self._len += 1
+        if len(part) > 2 * self._chunk:
+            half = len(part) // 2
+            chunks[index : index + 1] = [part[:half], part[half:]]
+            maxes[index : index + 1] = [part[half - 1], part[-1]]
 
     def remove(self, key: TaskKey) -> None:
         """Remove a key if present."""
-        index = bisect.bisect_left(self._keys, key)
-        if index < len(self._keys) and self._keys[index] == key:
-            del self._keys[index]
+        index = bisect.bisect_left(self._maxes, key)
+        if index == len(self._maxes):
+            return
+        part = self._chunks[index]
+        position = bisect.bisect_left(part, key)
+        if position < len(part) and part[position] == key:
+            del part[position]
+            self._len -= 1
+            if part:
+                self._maxes[index] = part[-1]
+            else:
+                del self._chunks[index]
+                del self._maxes[index]
 
     def after(self, cursor: TaskKey | None) -> Iterator[TaskKey]:
         """Keys strictly after ``cursor`` (all keys when ``None``), in order."""
-        keys = self._keys
-        start = 0 if cursor is None else bisect.bisect_right(keys, cursor)
-        for index in range(start, len(keys)):
-            yield keys[index]
+        chunks = self._chunks
+        if cursor is None:
+            index, position = 0, 0
+        else:
+            index = bisect.bisect_right(self._maxes, cursor)
+            if index == len(chunks):
+                return
+            position = bisect.bisect_right(chunks[index], cursor)
+        for number in range(index, len(chunks)):
+            part = chunks[number]
+            for offset in range(position, len(part)):
+                yield part[offset]
+            position = 0
 
     def last(self, count: int) -> list[TaskKey]:
         """The ``count`` greatest keys, in order."""
-        return self._keys[-count:] if count > 0 else []
+        out: list[TaskKey] = []
+        for part in reversed(self._chunks):
+            if len(out) >= count:
+                break
+            out[:0] = part[-(count - len(out)) :]
+        return out
 
     def slice_after(self, cursor: TaskKey | None, count: int) -> list[TaskKey]:
         """Up to ``count`` keys strictly after ``cursor``, without iterating the rest."""
-        start = 0 if cursor is None else bisect.bisect_right(self._keys, cursor)
-        return self._keys[start : start + count]
+        return list(itertools.islice(self.after(cursor), count))
 
 
 def merged_after(indexes: Iterable[OrderedIndex], cursor: TaskKey | None) -> Iterator[TaskKey]:

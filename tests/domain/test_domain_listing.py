@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mockserver.domain import InvalidArgument, Timing
-from mockserver.domain.paging import encode_token
+from mockserver.domain.paging import OrderedIndex, encode_token
 from mockserver.domain.testing import ENV_A, ENV_B, MISSING_ID, World
 
 
@@ -323,3 +325,38 @@ def test_list_task_executions_sees_only_the_callers_executions() -> None:
     world = World()
     world.start(world.create("a", caller=world.bob)["id"], caller=world.bob)
     assert world.call("ListTaskExecutions", {}) == {"pagination": {}}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.integers(0, 3), st.integers(0, 40)),
+        max_size=120,
+    ),
+    st.integers(0, 3),
+    st.integers(0, 40),
+    st.integers(0, 30),
+)
+def test_ordered_index_matches_a_sorted_list(
+    operations: list[tuple[bool, int, int]], cursor_us: int, cursor_id: int, count: int
+) -> None:
+    """Adds and removes in any order (small chunks, so chunks split and empty) read back
+    like a plain sorted list, from any cursor."""
+    index = OrderedIndex(chunk=2)
+    model: set[tuple[int, str]] = set()
+    for add, micros, number in operations:
+        key = (micros, f"{number:02d}")
+        if add and key not in model:
+            index.add(key)
+            model.add(key)
+        elif not add:
+            index.remove(key)
+            model.discard(key)
+    ordered = sorted(model)
+    assert len(index) == len(ordered)
+    cursor = (cursor_us, f"{cursor_id:02d}")
+    assert list(index.after(None)) == ordered
+    assert list(index.after(cursor)) == [key for key in ordered if key > cursor]
+    assert index.slice_after(cursor, count) == [key for key in ordered if key > cursor][:count]
+    assert index.last(count) == (ordered[-count:] if count else [])
+    assert list(OrderedIndex(ordered, chunk=3).after(None)) == ordered
