@@ -12,7 +12,6 @@ import base64
 import binascii
 import bisect
 import heapq
-import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -93,16 +92,19 @@ class OrderedIndex:
                 del self._chunks[index]
                 del self._maxes[index]
 
+    def _locate(self, cursor: TaskKey | None) -> tuple[int, int]:
+        """(chunk, position) of the first key strictly after ``cursor``."""
+        if cursor is None:
+            return 0, 0
+        index = bisect.bisect_right(self._maxes, cursor)
+        if index == len(self._chunks):
+            return index, 0
+        return index, bisect.bisect_right(self._chunks[index], cursor)
+
     def after(self, cursor: TaskKey | None) -> Iterator[TaskKey]:
         """Keys strictly after ``cursor`` (all keys when ``None``), in order."""
         chunks = self._chunks
-        if cursor is None:
-            index, position = 0, 0
-        else:
-            index = bisect.bisect_right(self._maxes, cursor)
-            if index == len(chunks):
-                return
-            position = bisect.bisect_right(chunks[index], cursor)
+        index, position = self._locate(cursor)
         for number in range(index, len(chunks)):
             part = chunks[number]
             for offset in range(position, len(part)):
@@ -120,7 +122,13 @@ class OrderedIndex:
 
     def slice_after(self, cursor: TaskKey | None, count: int) -> list[TaskKey]:
         """Up to ``count`` keys strictly after ``cursor``, without iterating the rest."""
-        return list(itertools.islice(self.after(cursor), count))
+        chunks = self._chunks
+        index, position = self._locate(cursor)
+        out: list[TaskKey] = []
+        while len(out) < count and index < len(chunks):
+            out += chunks[index][position : position + count - len(out)]
+            index, position = index + 1, 0
+        return out
 
 
 def merged_after(indexes: Iterable[OrderedIndex], cursor: TaskKey | None) -> Iterator[TaskKey]:
