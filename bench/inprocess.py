@@ -28,6 +28,7 @@ import bare_app  # noqa: E402
 from gitpod.v1 import environment_automation_pb2 as messages  # noqa: E402
 
 from mockserver.app import create_app  # noqa: E402
+from mockserver.cli import tune_gc  # noqa: E402
 from mockserver.config import ServerConfig  # noqa: E402
 
 SERVICE = "/gitpod.v1.EnvironmentAutomationService"
@@ -100,6 +101,7 @@ async def measure(count: int, batches: int, seed: int) -> list[tuple[str, float]
         body = create_body(f"seed-{index}", proto=False)
         sent = await request(app, scope(f"{SERVICE}/CreateTask", JSON, "read", body), body)
         task_id = task_id or json.loads(sent[1]["body"])["task"]["id"]
+    tune_gc()  # as the server process does after start-up
     get = {"id": task_id}
     page = {"pagination": {"pageSize": 25}}
     cases: list[tuple[str, App, str, bytes, str, Callable[[int], bytes]]] = [

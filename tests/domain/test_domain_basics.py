@@ -78,7 +78,11 @@ def test_sequential_ids_are_deterministic_uuids() -> None:
 def test_random_ids_are_uuid4() -> None:
     first, second = RandomIds().new_id(), RandomIds().new_id()
     assert first != second
-    assert uuid.UUID(first).version == 4
+    for _ in range(200):
+        text = RandomIds().new_id()
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+        assert str(parsed) == text  # lower case, 8-4-4-4-12
 
 
 @pytest.mark.parametrize("field", ["pending_delay", "step_duration"])
