@@ -350,7 +350,7 @@ def uvicorn_config(
     log_level: str,
     *,
     access_log: bool = False,
-    timeout_graceful_shutdown: float | None = None,
+    timeout_graceful_shutdown: int | None = None,
 ) -> uvicorn.Config:
     """How the fake (and the benchmark's bare app) runs on uvicorn.
 

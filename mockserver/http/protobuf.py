@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.protobuf import descriptor_pool, message_factory
+from google.protobuf import descriptor_pool, json_format, message_factory
 from google.protobuf.message import DecodeError
 
 from mockserver.domain import JsonObject
