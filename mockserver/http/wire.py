@@ -463,7 +463,15 @@ def _converter(
     if kind == FieldDescriptor.TYPE_MESSAGE:
         name = field.message_type.full_name
         if name in ("google.protobuf.Timestamp", "google.protobuf.Duration"):
-            return _to_json_string
+            field_name = field.name
+
+            def to_json_string(value: Any) -> Any:
+                try:
+                    return value.ToJsonString()
+                except ValueError as error:  # out of range: name the field, as json_format does
+                    raise ValueError(f"Failed to serialize {field_name} field: {error}") from None
+
+            return to_json_string
         if name.startswith("google.protobuf."):
             unsupported.append(name)
             return _same
@@ -481,7 +489,3 @@ def _converter(
 
 def _same(value: Any) -> Any:
     return value
-
-
-def _to_json_string(value: Any) -> Any:
-    return value.ToJsonString()
