@@ -168,12 +168,15 @@ def _pairs(node: dict[str, Any], components: dict[str, Any]) -> list[tuple[str, 
             pairs.append((f"minimum {bottom}", bottom, bottom - 1))
     if "array" in types and isinstance(node.get("items"), dict):
         items = _resolve(node["items"], components)
-        if isinstance(node.get("maxItems"), int):
-            k = node["maxItems"]
-            ok = [_valid_item(items, components, i) for i in range(k)]
-            over = [*ok, _valid_item(items, components, k)]
-            if all(item is not None for item in over):
-                pairs.append((f"maxItems {k}", ok, over))
+        # maxContains: a limit on the items that match ``contains`` (an enum list whose
+        # unknown names the wire drops); items valid for ``contains`` probe it.
+        for rule, counted in (("maxItems", items), ("maxContains", node.get("contains"))):
+            if isinstance(node.get(rule), int) and isinstance(counted, dict):
+                k = node[rule]
+                ok = [_valid_item(counted, components, i) for i in range(k)]
+                over = [*ok, _valid_item(counted, components, k)]
+                if all(item is not None for item in over):
+                    pairs.append((f"{rule} {k}", ok, over))
         if isinstance(node.get("minItems"), int) and node["minItems"] > 0:
             k = node["minItems"]
             enough = [_valid_item(items, components, i) for i in range(k)]

@@ -319,6 +319,23 @@ class SchemaBuilder:
             return schema
         raise TypeError(f"no JSON Schema for {base!r}")
 
+    def _max_items(self, info: FieldInfo, limit: int, mode: Mode) -> JsonSchema:
+        """A list's size limit as the wire applies it.
+
+        A request's repeated enum is counted after the JSON codec has dropped the names it
+        does not know (protovalidate sees the decoded message), so 25 known names and 5
+        unknown ones are 25 items: the limit counts only the items that survive decoding,
+        the enum's names and numbers (``maxContains``).
+        """
+        base = info.base
+        if mode is Mode.REQUEST and isinstance(base, type) and issubclass(base, enum.Enum):
+            defined_only = any(isinstance(rule, rules.DefinedOnly) for rule in info.item_rules)
+            kept = {
+                "anyOf": [self.ref(base, Mode.RESPONSE), _enum_numbers_schema(base, defined_only)]
+            }
+            return {"contains": kept, "minContains": 0, "maxContains": limit}
+        return {"maxItems": limit}
+
     def _field_schema(self, info: FieldInfo, mode: Mode) -> JsonSchema:
         schema: JsonSchema
         if info.repeated:
@@ -328,7 +345,7 @@ class SchemaBuilder:
             }
             for rule in info.rules:
                 if isinstance(rule, rules.MaxItems):
-                    schema["maxItems"] = rule.value
+                    schema.update(self._max_items(info, rule.value, mode))
         elif info.is_map:
             values: JsonSchema = {"type": "string"}
             schema = {"type": "object", "additionalProperties": values}

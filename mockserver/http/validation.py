@@ -29,9 +29,8 @@ class RequestValidator:
 
     def __init__(self, schema_ref: str, components: Mapping[str, Any]) -> None:
         self.schema_ref = schema_ref
-        self._validator = jsonschema_rs.validator_for(
-            {"$ref": schema_ref, "components": dict(components)}, validate_formats=True
-        )
+        self._root = {"$ref": schema_ref, "components": dict(components)}
+        self._validator = jsonschema_rs.validator_for(self._root, validate_formats=True)
 
     @classmethod
     def for_operation(cls, document: Mapping[str, Any], path: str) -> RequestValidator:
@@ -50,7 +49,8 @@ class RequestValidator:
             raise ConnectError(Code.invalid_argument, f"request is invalid: {error}") from None
         if not valid:
             raise ConnectError(
-                Code.invalid_argument, describe_errors(self._validator.iter_errors(message))
+                Code.invalid_argument,
+                describe_errors(self._validator.iter_errors(message), self._root),
             )
 
 
@@ -65,10 +65,29 @@ def field_path(parts: Sequence[str | int]) -> str:
     return out
 
 
-def _describe(error: Any) -> tuple[str, str]:
+def _schema_value(root: Mapping[str, Any] | None, schema_path: Sequence[str | int]) -> Any:
+    """The keyword's value at ``schema_path`` (from the validator's root schema), or None."""
+    node: Any = root
+    for part in schema_path:
+        if not (isinstance(node, Mapping) and part in node):
+            return None
+        node = node[part]
+    return node
+
+
+def _describe(error: Any, root: Mapping[str, Any] | None = None) -> tuple[str, str]:
     """(field path, rule) of one jsonschema-rs error, in words a client can act on."""
     path = field_path(list(error.instance_path))
     kind = error.kind
+    schema_path = list(error.schema_path)
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.Contains) and schema_path[-1:] == [
+        "maxContains"
+    ]:
+        # The generator limits an enum list with maxContains: unknown names are dropped by
+        # the codec before the count, so only names and numbers count.
+        limit = _schema_value(root, schema_path)
+        limit_text = f"{limit}" if isinstance(limit, int) else "the limit of"
+        return path, f"more than {limit_text} items (enum names the codec drops do not count)"
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
         name = str(kind.property).strip('"')
         return field_path([*error.instance_path, name]), "is required"
@@ -87,12 +106,15 @@ def _quoted(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def describe_errors(errors: Iterable[Any]) -> str:
-    """One message for all errors: ``path: rule`` items, one per field, joined by ``; ``."""
+def describe_errors(errors: Iterable[Any], root: Mapping[str, Any] | None = None) -> str:
+    """One message for all errors: ``path: rule`` items, one per field, joined by ``; ``.
+
+    ``root`` is the schema the errors come from, for rules whose limit the error lacks.
+    """
     seen: set[str] = set()
     items: list[str] = []
     for error in errors:
-        path, rule = _describe(error)
+        path, rule = _describe(error, root)
         if path in seen:
             # A UUID fails both its pattern and its format; one complaint per field is enough.
             continue

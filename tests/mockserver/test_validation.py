@@ -92,3 +92,18 @@ def test_validation_runs_on_oneof(validators: dict[str, RequestValidator]) -> No
 
 def test_validation_upper_case_uuid_is_valid(validators: dict[str, RequestValidator]) -> None:
     validators["GetTask"].check({"id": "07E03A28-65A5-4D98-B532-8EA67B188048"})
+
+
+def test_validation_counts_only_the_enum_values_that_survive_decoding(
+    validators: dict[str, RequestValidator],
+) -> None:
+    # The codec drops unknown enum names before protovalidate counts (max_items 25), so the
+    # document limits the names and numbers (maxContains), not the raw items.
+    validator = validators["ListTaskExecutions"]
+    known = ["TASK_EXECUTION_PHASE_PENDING", 58] * 12 + ["TASK_EXECUTION_PHASE_RUNNING"]
+    validator.check({"filter": {"phases": known}})
+    validator.check({"filter": {"phases": [*known, *["NOT_A_PHASE"] * 14]}})
+    message = _message(validator, {"filter": {"phases": [*known, 3]}})
+    assert message == (
+        "filter.phases: more than 25 items (enum names the codec drops do not count)"
+    )

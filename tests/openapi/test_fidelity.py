@@ -161,7 +161,12 @@ def _check_field(
     if repeated and not is_map:
         assert "array" in _types(prop), where
         if rules.repeated.HasField("max_items"):
-            assert prop["maxItems"] == rules.repeated.max_items, where
+            if field.enum_type is not None and "anyOf" in _unwrap(prop["items"]):
+                # A request's enum list: the limit counts the values that survive decoding.
+                assert prop["maxContains"] == rules.repeated.max_items, where
+                assert prop["minContains"] == 0 and "maxItems" not in prop, where
+            else:
+                assert prop["maxItems"] == rules.repeated.max_items, where
         items = _unwrap(prop["items"])
         item_rules = rules.repeated.items
         _check_scalar(where + "[]", field, item_rules, items)
