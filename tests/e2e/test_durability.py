@@ -6,8 +6,6 @@ import contextlib
 import signal
 import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -17,7 +15,7 @@ import httpx
 import pytest
 
 from tests.support.factories import task_body
-from tests.support.server_process import REPO_ROOT, ServerProcess
+from tests.support.server_process import ServerProcess, run_until_exit
 
 pytestmark = pytest.mark.e2e
 
@@ -154,14 +152,7 @@ def _ignore_errors(call: object) -> None:
 @pytest.mark.parametrize("where", ["missing/state.db", "."])
 def test_a_bad_state_path_is_refused_with_one_line_and_exit_1(tmp_path: Path, where: str) -> None:
     state = tmp_path / where
-    result = subprocess.run(
-        [sys.executable, "-m", "mockserver", "--port", "0", "--state", str(state)],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        timeout=60,
-        check=False,
-    )
+    result = run_until_exit("--state", str(state))
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith(f"mockserver: cannot use state file {state}")
@@ -181,14 +172,7 @@ def test_the_state_file_is_plain_sqlite(tmp_path: Path) -> None:
 def test_a_second_server_on_the_same_file_is_refused(tmp_path: Path) -> None:
     state = tmp_path / "state.db"
     with ServerProcess("--state", str(state)):
-        result = subprocess.run(
-            [sys.executable, "-m", "mockserver", "--port", "0", "--state", str(state)],
-            capture_output=True,
-            text=True,
-            cwd=REPO_ROOT,
-            timeout=60,
-            check=False,
-        )
+        result = run_until_exit("--state", str(state))
     assert result.returncode == 1
     assert (
         result.stderr

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.support.factories import task_body
-from tests.support.server_process import REPO_ROOT, ServerProcess
+from tests.support.server_process import REPO_ROOT, ServerProcess, run_until_exit
 
 pytestmark = pytest.mark.e2e
 
@@ -72,13 +72,6 @@ def test_process_bad_flags_exit_2_with_a_message() -> None:
 def test_process_bad_state_file_exits_1(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     state.write_text("[]")
-    result = subprocess.run(
-        [sys.executable, "-m", "mockserver", "--port", "0", "--state", str(state)],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        timeout=60,
-        check=False,
-    )
+    result = run_until_exit("--state", str(state))
     assert result.returncode == 1
     assert f"cannot load state from {state}" in result.stderr

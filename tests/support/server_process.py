@@ -13,9 +13,24 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
-__all__ = ["REPO_ROOT", "ServerProcess"]
+__all__ = ["REPO_ROOT", "ServerProcess", "run_until_exit"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_until_exit(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``python -m mockserver --port 0 ARGS`` for a start that must fail: its exit, stdout
+    and stderr."""
+    return subprocess.run(
+        [sys.executable, "-m", "mockserver", "--port", "0", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=timeout,
+        check=False,
+    )
+
+
 _BANNER = "mockserver listening on "
 
 
