@@ -403,7 +403,9 @@ def _probability(raw: object, path: str) -> float | None:
 def _seconds_value(raw: object, path: str) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise FaultError(f"{path}: expected a number of seconds, got {_kind(raw)}")
-    if not math.isfinite(raw) or not 0 <= raw <= _MAX_SECONDS:
+    # Compared, not passed to math.isfinite: an integer of 400 digits has no float (NaN and
+    # infinity fail the comparison too).
+    if not 0 <= raw <= _MAX_SECONDS:
         raise FaultError(f"{path}: expected a number of seconds between 0 and {_MAX_SECONDS:g}")
     return raw
 
