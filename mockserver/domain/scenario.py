@@ -153,6 +153,10 @@ class Scenario:
         except RecursionError:
             # PyYAML composes nested collections recursively.
             raise ScenarioError("scenario: invalid YAML: nested too deeply") from None
+        except ValueError as exc:
+            # PyYAML's constructors raise it for scalars they cannot build: an integer past
+            # Python's 4,300-digit conversion limit, a timestamp like 2026-13-45.
+            raise ScenarioError(f"scenario: invalid YAML: {exc}") from None
         return cls.from_dict({} if data is None else data)
 
     @classmethod

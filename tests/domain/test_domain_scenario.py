@@ -109,6 +109,9 @@ def test_scenario_to_dict_round_trips() -> None:
         ("latency: {GetTsk: 1}", "latency: unknown method 'GetTsk'"),
         ("latency: {GetTask: -0.5}", "latency.GetTask: expected a number between 0 and"),
         ("rules: [", "scenario: invalid YAML"),
+        ("latency: {GetTask: 1" + "0" * 5000 + "}", "scenario: invalid YAML: Exceeds the limit"),
+        ("faults: [{code: unavailable, retry_after: 1" + "0" * 5000 + "}]", "invalid YAML"),
+        ("when: 2026-13-45", "scenario: invalid YAML"),
     ],
 )
 def test_scenario_errors_name_the_bad_key(document: str, message: str) -> None:
