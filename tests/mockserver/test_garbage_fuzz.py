@@ -229,6 +229,15 @@ def _control_request(draw: st.DrawFn) -> Request:
                 st.sampled_from([1e308, 1e12, -1, 10**400]),
             ),
             st.builds(
+                lambda key, value: f"faults: [{{code: unavailable, {key}: {value}}}]".encode(),
+                st.sampled_from(["latency", "jitter", "times", "rate", "seed", "retry_after"]),
+                st.sampled_from(["1" + "0" * 400, "1" + "0" * 5000, "1e308", ".nan", "-1"]),
+            ),
+            st.builds(
+                lambda value: f"faults: [{{rate_limit: {{requests: 1, per: {value}}}}}]".encode(),
+                st.sampled_from(["1" + "0" * 400, "1" + "0" * 5000, ".inf", "0"]),
+            ),
+            st.builds(
                 lambda seconds: json.dumps({"seconds": seconds}).encode(),
                 st.one_of(
                     st.sampled_from([1e308, 1e12, 3e11, -1, 10**400, "5", None]),
