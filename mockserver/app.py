@@ -250,13 +250,19 @@ class FakeApp(Starlette):
     rpc_endpoints: dict[str, RpcEndpoint] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope[RAW_SEND_KEY] = send
         if scope["type"] == "http" and not scope.get("root_path"):
             endpoint = self.rpc_endpoints.get(scope["path"])
             if endpoint is not None:
-                await endpoint(scope, receive, send)
+                await endpoint(scope, receive, send)  # ``send`` is the server's own
                 return
-        await super().__call__(scope, receive, send)
+        # The server's ``send`` is a method of its request object, which holds the scope:
+        # left in the scope, it would make every request a reference cycle for the garbage
+        # collector to find (~10 µs a request), instead of memory freed on return.
+        scope[RAW_SEND_KEY] = send
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            del scope[RAW_SEND_KEY]
 
 
 # -- the factory ------------------------------------------------------------------------

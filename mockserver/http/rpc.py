@@ -63,8 +63,9 @@ __all__ = [
 
 logger = logging.getLogger("mockserver")
 
-# Where the application puts the server's own ``send`` (before any middleware wraps it),
-# so a dropped-connection fault can reach the connection; see mockserver.app.
+# Where the application puts the server's own ``send`` when middleware wraps the one an
+# endpoint gets, so a dropped-connection fault can reach the connection (without
+# middleware, the endpoint's ``send`` is the server's own); see mockserver.app.
 RAW_SEND_KEY: Final = "mockserver.raw_send"
 # HTTP statuses a client retries after ``Retry-After`` seconds (RFC 9110 §10.2.3).
 _RETRY_AFTER_STATUSES: Final = frozenset({429, 503})
@@ -374,7 +375,7 @@ class RpcEndpoint:
         the transport; aborting it closes the socket at once. Where that is out of reach
         (another server, an in-process test transport) the call fails ``unavailable``.
         """
-        raw_send = scope.get(RAW_SEND_KEY)
+        raw_send = scope.get(RAW_SEND_KEY, send)
         cycle = getattr(raw_send, "__self__", None)
         transport = getattr(cycle, "transport", None)
         if transport is None or not hasattr(transport, "abort"):
