@@ -17,9 +17,10 @@ import orjson
 
 from mockserver.domain import JsonObject
 from mockserver.http.connect import ConnectError
-from mockserver.http.protobuf import ProtoCodec
+from mockserver.http.protobuf import SHARED_MESSAGES, ProtoCodec
 from openapi.errors import Code
-from openapi.methods import RpcMethod
+from openapi.methods import METHODS, RpcMethod
+from openapi.schema import message_fields
 
 __all__ = [
     "CODECS",
@@ -99,21 +100,33 @@ def _shorten(path: str) -> str:
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
+# A run of 19 digits: possibly an integer beyond 64 bits, which orjson reads as a float.
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+
+
 def loads(body: bytes) -> Any:
     """Strict JSON: UTF-8, finite numbers, no NaN/Infinity, no lone surrogates.
 
     ``ValueError`` (with the reason) for anything else, including arrays and objects nested
     more than :data:`MAX_DEPTH` levels deep; every value it returns can be encoded again.
     """
+    # The fast path: orjson refuses everything this function refuses except deep nesting
+    # (checked below), and reads the same values, except integers beyond 64 bits (it
+    # makes them floats), so a body with such a run of digits takes the slow path. Any
+    # body orjson refuses takes it too, for the standard library's error message.
+    if _LONG_NUMBER.search(body) is None:
+        try:
+            value = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            _check_depth(body, value)
+            return value
     try:
         value = _DECODER.decode(body.decode("utf-8"))
     except RecursionError:
         raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from None
-    # Counting brackets is a C loop: only a body with that many of them needs the walk.
-    if body.count(b"[") + body.count(b"{") > MAX_DEPTH:
-        deep = _too_deep(value)
-        if deep is not None:
-            raise ValueError(f"{_shorten(deep)}: nested more than {MAX_DEPTH} levels deep")
+    _check_depth(body, value)
     if _SURROGATE_ESCAPE.search(body) is not None:
         try:
             json.dumps(value, ensure_ascii=False).encode("utf-8")
@@ -122,10 +135,45 @@ def loads(body: bytes) -> Any:
     return value
 
 
+def _check_depth(body: bytes, value: Any) -> None:
+    # Counting brackets is a C loop: only a body with that many of them needs the walk.
+    if body.count(b"[") + body.count(b"{") > MAX_DEPTH:
+        deep = _too_deep(value)
+        if deep is not None:
+            raise ValueError(f"{_shorten(deep)}: nested more than {MAX_DEPTH} levels deep")
+
+
+# Rendered messages whose JSON is remembered (about 350 bytes each for a task).
+_FRAGMENTS_KEPT = 100_000
+
+
+def _shared_lists(methods: tuple[RpcMethod, ...]) -> dict[str, str]:
+    """Method name -> the JSON name of its response's list of shared messages, if any."""
+    shared: dict[str, str] = {}
+    for method in methods:
+        for info in message_fields(method.response):
+            proto_name = getattr(info.base, "__proto_name__", None)
+            if info.repeated and proto_name in SHARED_MESSAGES:
+                shared[method.name] = info.json_name
+    return shared
+
+
 class JsonCodec:
-    """proto3 JSON (``application/json``)."""
+    """proto3 JSON (``application/json``).
+
+    A page of a list is mostly tasks read before: the store hands out the same rendered
+    dict for a task every time (:data:`~mockserver.http.protobuf.SHARED_MESSAGES`), so
+    each one's JSON is kept by the dict's identity and a page is written around it, as
+    the binary encoder does with bytes.
+    """
 
     content_type = "application/json"
+
+    def __init__(self, methods: tuple[RpcMethod, ...] = METHODS) -> None:
+        self._shared_lists = _shared_lists(methods)
+        # id(dict) -> (dict, its JSON); the entry keeps the dict alive, so while it is
+        # here its id cannot be reused by another dict.
+        self._fragments: dict[int, tuple[JsonObject, orjson.Fragment]] = {}
 
     def decode(self, body: bytes, method: RpcMethod) -> JsonObject:
         try:
@@ -143,9 +191,25 @@ class JsonCodec:
         return message
 
     def encode(self, message: JsonObject, method: RpcMethod) -> bytes:
-        # orjson: the same compact UTF-8 bytes as json.dumps, about ten times faster; a
-        # page of 25 tasks is the heaviest thing the fake writes.
+        # orjson: the same compact UTF-8 bytes as json.dumps, about ten times faster.
+        field = self._shared_lists.get(method.name)
+        if field is not None:
+            items = message.get(field)
+            if isinstance(items, list) and items:
+                # Same key order: replacing a key's value keeps its place.
+                message = {**message, field: [self._fragment(item) for item in items]}
         return orjson.dumps(message)
+
+    def _fragment(self, item: JsonObject) -> orjson.Fragment:
+        hit = self._fragments.get(id(item))
+        if hit is not None:
+            return hit[1]
+        fragment = orjson.Fragment(orjson.dumps(item))
+        fragments = self._fragments
+        if len(fragments) >= _FRAGMENTS_KEPT:
+            del fragments[next(iter(fragments))]
+        fragments[id(item)] = (item, fragment)
+        return fragment
 
 
 def _json_kind(value: object) -> str:
