@@ -87,6 +87,11 @@ class Backend:
         self.persistence = persistence
         self.limits = limits
         self._objects = 0  # tasks and executions of all tenants, against limits.max_objects
+        # The clock's last reading and its microseconds (one tuple, swapped whole, so a
+        # reader on another thread never pairs a reading with another's microseconds): a
+        # manual clock returns the same datetime until it moves, and a request reads the
+        # time several times.
+        self._last_reading: tuple[datetime | None, Micros] = (None, 0)
         self._lock = threading.Lock()
         self._tenants: dict[str, TenantStore] = {}
         self._controls: dict[str, TenantControl] = {}
@@ -566,7 +571,9 @@ class Backend:
 
         Only a manual clock's time is worth keeping: a real clock reads the wall time again
         after a restart."""
-        self.persistence.commit(self._now(None) if self.manual else None)
+        persistence = self.persistence
+        if persistence is not NO_PERSISTENCE:  # the clock is not worth reading for nothing
+            persistence.commit(self._now(None) if self.manual else None)
 
     def _settings_changed(self, key: str) -> None:
         """Tell :attr:`persistence` a tenant's own scenario or clock offset changed."""
@@ -580,7 +587,13 @@ class Backend:
         self.persistence.tenant_settings_changed(key, settings)
 
     def _now(self, caller: Caller | None) -> Micros:
-        now = to_micros(self.clock.now())
+        reading = self.clock.now()
+        last, last_us = self._last_reading
+        if reading is last:
+            now = last_us
+        else:
+            now = to_micros(reading)
+            self._last_reading = (reading, now)
         if caller is None or not self._controls:
             return now
         control = self._controls.get(caller.subject_id)

@@ -29,12 +29,14 @@ class Caller:
     token: str
     origin: str | None = field(default=None, compare=False)
 
-    @property
+    # Cached: a request reads these several times, and a server keeps its callers.
+    @functools.cached_property
     def subject_id(self) -> str:
         """Stable UUID derived from the token; the tenant key (tokens never appear in exports)."""
         return subject_id_for(self.token)
 
-    @property
+    @functools.cached_property
     def subject(self) -> JsonObject:
-        """The ``Subject`` that becomes ``creator`` of what this caller creates."""
+        """The ``Subject`` that becomes ``creator`` of what this caller creates (one dict
+        per caller, shared by everything it creates: read it, never change it)."""
         return {"id": self.subject_id, "principal": PRINCIPAL_USER}

@@ -20,6 +20,10 @@ class Admin:
 
 ADMIN = Admin()
 
+# The callers remembered (at most this many, of tokens at most this long: 4 MiB at worst).
+_CALLERS_KEPT = 4096
+_KEPT_TOKEN_CHARS = 1024
+
 
 def bearer_token(authorization: str | None) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header value, or ``None``."""
@@ -43,6 +47,8 @@ class Authenticator:
     ) -> None:
         self.allowed = frozenset(allowed_tokens)
         self.admins = frozenset(admin_tokens)
+        # One Caller per token, so what it derives from the token is worked out once.
+        self._callers: dict[str, Caller] = {}
 
     @property
     def restricted(self) -> bool:
@@ -58,7 +64,14 @@ class Authenticator:
             )
         if self.allowed and token not in self.allowed:
             raise ConnectError(Code.unauthenticated, "the bearer token is not accepted")
-        return Caller(token)
+        caller = self._callers.get(token)
+        if caller is None:
+            caller = Caller(token)
+            if len(token) <= _KEPT_TOKEN_CHARS:
+                if len(self._callers) >= _CALLERS_KEPT:  # without --token, any token goes
+                    self._callers.clear()
+                self._callers[token] = caller
+        return caller
 
     def optional_caller(self, authorization: str | None) -> Caller | None:
         """The caller when a token is given (it must then be valid), else ``None``."""

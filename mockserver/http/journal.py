@@ -34,11 +34,12 @@ DEFAULT_JOURNAL_BYTES = 64 * 1024 * 1024
 _ENTRY_OVERHEAD = 256
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs ~1.5 µs a request more
 class JournalEntry:
     """One API call. ``request`` is the body as the client sent it (``None`` if unreadable);
     ``response`` the message answered (proto3 JSON, whatever the codec) or the Connect
-    error body ``{"code", "message"}``. Both may be shared with the store: read only."""
+    error body ``{"code", "message"}``. Both may be shared with the store, and an entry is
+    never changed once recorded: read only."""
 
     method: str
     request: Any
