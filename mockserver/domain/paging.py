@@ -16,6 +16,8 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+import orjson
+
 from mockserver.domain import protojson
 from mockserver.domain.errors import InvalidArgument
 from mockserver.domain.types import TaskKey
@@ -144,7 +146,9 @@ def merged_after(indexes: Iterable[OrderedIndex], cursor: TaskKey | None) -> Ite
 
 def encode_token(kind: str, key: TaskKey) -> str:
     """The page token that resumes after ``key`` in a list of ``kind``."""
-    raw = json.dumps([kind, key[0], key[1]], separators=(",", ":")).encode()
+    # orjson writes what json.dumps(separators=(",", ":")) would (bar the \u escapes of
+    # non-ASCII, which ids never have), in a tenth of the time: every full page makes one.
+    raw = orjson.dumps((kind, key[0], key[1]))
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 

@@ -178,8 +178,10 @@ def task_json(task: TaskRecord) -> JsonObject:
 
 
 def _render(task: TaskRecord) -> JsonObject:
+    # The record's creator, triggers and spec are shared, not copied: a record is never
+    # changed (an update makes a new one), and the rendering is read-only too.
     metadata: JsonObject = {"createdAt": format_timestamp(task.created_us)}
-    metadata["creator"] = dict(task.creator)
+    metadata["creator"] = task.creator
     if task.description:
         metadata["description"] = task.description
     if task.name:
@@ -187,12 +189,12 @@ def _render(task: TaskRecord) -> JsonObject:
     if task.reference:
         metadata["reference"] = task.reference
     if task.triggered_by:
-        metadata["triggeredBy"] = [dict(trigger) for trigger in task.triggered_by]
+        metadata["triggeredBy"] = list(task.triggered_by)
     out: JsonObject = {
         "id": task.id,
         "environmentId": task.environment_id,
         "metadata": metadata,
-        "spec": protojson.clone(task.spec),
+        "spec": task.spec,
     }
     if task.depends_on:
         out["dependsOn"] = list(task.depends_on)
