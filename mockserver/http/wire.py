@@ -76,7 +76,10 @@ class MessageEncoder:
         self.descriptor = descriptor
         # json name -> (kind, tag, sub-encoder, emit); filled in by encoder_for.
         self.fields: dict[str, tuple[int, bytes, MessageEncoder | None, Emit]] = {}
-        self._cache: dict[int, tuple[Mapping[str, Any], bytes]] | None = {} if shared else None
+        # id(dict) -> (dict, its bytes, its bytes after their length): for shared types.
+        self._cache: dict[int, tuple[Mapping[str, Any], bytes, bytes]] | None = (
+            {} if shared else None
+        )
 
     def encode(self, data: Mapping[str, Any]) -> bytes:
         cache = self._cache
@@ -84,6 +87,21 @@ class MessageEncoder:
             hit = cache.get(id(data))
             if hit is not None and hit[0] is data:
                 return hit[1]
+        return self._encode(data)
+
+    def encode_prefixed(self, data: Mapping[str, Any]) -> bytes:
+        """The length-prefixed bytes, as a message field holds them (cached alike)."""
+        cache = self._cache
+        if cache is not None:
+            hit = cache.get(id(data))
+            if hit is not None and hit[0] is data:
+                return hit[2]
+            self._encode(data)
+            return cache[id(data)][2]
+        return _length_prefixed(self._encode(data))
+
+    def _encode(self, data: Mapping[str, Any]) -> bytes:
+        cache = self._cache
         out: list[bytes] = []
         append = out.append
         fields = self.fields
@@ -115,7 +133,7 @@ class MessageEncoder:
             if len(cache) >= _CACHE_LIMIT:
                 del cache[next(iter(cache))]
             # The entry keeps the dict alive, so its id cannot be reused while cached.
-            cache[id(data)] = (data, body)
+            cache[id(data)] = (data, body, _length_prefixed(body))
         return body
 
 
@@ -152,6 +170,18 @@ def _emitter(field: FieldDescriptor, build: Callable[[Descriptor], MessageEncode
         return _map_emitter(field, build)
     write, wire_type, is_default = _writer(field, build)
     tag = _tag(field.number, wire_type)
+    sub = _plain_message_encoder(field, build)
+    if field.label == FieldDescriptor.LABEL_REPEATED and sub is not None:
+        # A list page: one call per item, and cached items come out already prefixed.
+        prefixed = sub.encode_prefixed
+
+        def emit_messages(value: Any, out: list[bytes]) -> None:
+            for item in value:
+                if item is not None:
+                    out.append(tag)
+                    out.append(prefixed(item))
+
+        return emit_messages
     if field.label == FieldDescriptor.LABEL_REPEATED:
 
         def emit_repeated(value: Any, out: list[bytes]) -> None:
@@ -175,6 +205,18 @@ def _emitter(field: FieldDescriptor, build: Callable[[Descriptor], MessageEncode
         out.append(write(value))
 
     return emit
+
+
+def _plain_message_encoder(
+    field: FieldDescriptor, build: Callable[[Descriptor], MessageEncoder]
+) -> MessageEncoder | None:
+    """The encoder of a message field's type, unless a well-known type (written apart)."""
+    if field.type != FieldDescriptor.TYPE_MESSAGE:
+        return None
+    message = field.message_type
+    if message.GetOptions().map_entry or message.full_name.startswith("google.protobuf."):
+        return None
+    return build(message)
 
 
 def _map_emitter(field: FieldDescriptor, build: Callable[[Descriptor], MessageEncoder]) -> Emit:
