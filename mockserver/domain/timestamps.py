@@ -35,6 +35,9 @@ def micros_to_seconds(micros: Micros) -> float:
     return micros / 1_000_000
 
 
+_last_seconds: tuple[int, str] = (-1, "")
+
+
 def format_timestamp(micros: Micros) -> str:
     """``2026-11-29T00:00:00Z``; fractional digits only when non-zero (3 or 6 of them).
 
@@ -42,8 +45,16 @@ def format_timestamp(micros: Micros) -> str:
     which the fake never produces). An instant past year 9999 (a long scenario on a clock
     far in the future) is written as :data:`MAX_MICROS`: RFC 3339 has no later year.
     """
+    global _last_seconds
     seconds, fraction = divmod(min(micros, MAX_MICROS), 1_000_000)
-    text = (_NAIVE_EPOCH + timedelta(seconds=seconds)).isoformat()
+    # Instants come in runs within one second (a manual clock stands still; a real one
+    # creates many things a second), and the date arithmetic is most of the cost.
+    last = _last_seconds
+    if last[0] == seconds:
+        text = last[1]
+    else:
+        text = (_NAIVE_EPOCH + timedelta(seconds=seconds)).isoformat()
+        _last_seconds = (seconds, text)  # one tuple, swapped whole: safe across threads
     if fraction == 0:
         return text + "Z"
     if fraction % 1000 == 0:
