@@ -101,7 +101,14 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 # A run of 19 digits: possibly an integer beyond 64 bits, which orjson reads as a float.
-_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+# Found by turning every digit into a 9 and looking for nineteen of them: a sixth of
+# what the regular expression [0-9]{19} costs (which cost more than orjson's parse).
+_EVERY_DIGIT_A_NINE = bytes.maketrans(b"012345678", b"999999999")
+_NINETEEN_DIGITS = b"9" * 19
+
+
+def _has_long_number(body: bytes) -> bool:
+    return body.translate(_EVERY_DIGIT_A_NINE).find(_NINETEEN_DIGITS) >= 0
 
 
 def loads(body: bytes) -> Any:
@@ -114,7 +121,7 @@ def loads(body: bytes) -> Any:
     # (checked below), and reads the same values, except integers beyond 64 bits (it
     # makes them floats), so a body with such a run of digits takes the slow path. Any
     # body orjson refuses takes it too, for the standard library's error message.
-    if _LONG_NUMBER.search(body) is None:
+    if not _has_long_number(body):
         try:
             value = orjson.loads(body)
         except orjson.JSONDecodeError:
