@@ -33,7 +33,7 @@ from mockserver.domain.executions import (
     view,
 )
 from mockserver.domain.faults import Fault, FaultState
-from mockserver.domain.ids import IdGenerator, SeededIds
+from mockserver.domain.ids import IdGenerator, RandomIds, SeededIds
 from mockserver.domain.limits import DEFAULT_LIMITS, Limits
 from mockserver.domain.paging import OrderedIndex
 from mockserver.domain.persistence import NO_PERSISTENCE, Persistence
@@ -655,6 +655,9 @@ class Backend:
 
     def _new_id(self, caller: Caller) -> str:
         ids = self.ids
+        if isinstance(ids, RandomIds):
+            # 122 random bits: never one in use, so no set of every id to check (and grow).
+            return ids.new_id()
         seeded = ids if isinstance(ids, SeededIds) else None
         # An import may hold ids a deterministic generator will produce again: skip them.
         for _ in range(10_000):

@@ -13,6 +13,7 @@ the stored value.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,7 +75,8 @@ class CreateTask:
         """Read and canonicalise a CreateTask request."""
         metadata = protojson.message(request, "metadata") or {}
         return cls(
-            environment_id=protojson.required_id(request, "environmentId"),
+            # Interned: many tasks share a few environments, so they share one string.
+            environment_id=sys.intern(protojson.required_id(request, "environmentId")),
             reference=protojson.string(metadata, "reference", "metadata.reference"),
             name=protojson.string(metadata, "name", "metadata.name"),
             description=protojson.string(metadata, "description", "metadata.description"),

@@ -36,6 +36,7 @@ def micros_to_seconds(micros: Micros) -> float:
 
 
 _last_seconds: tuple[int, str] = (-1, "")
+_last_written: tuple[Micros, str] = (-1, "")
 
 
 def format_timestamp(micros: Micros) -> str:
@@ -45,21 +46,29 @@ def format_timestamp(micros: Micros) -> str:
     which the fake never produces). An instant past year 9999 (a long scenario on a clock
     far in the future) is written as :data:`MAX_MICROS`: RFC 3339 has no later year.
     """
-    global _last_seconds
+    global _last_seconds, _last_written
+    # Instants come in runs (a manual clock stands still, so every task created meanwhile
+    # shares one string) or at least within one second (a real clock creates many things
+    # a second), and the date arithmetic is most of the cost. Each cache is one tuple,
+    # swapped whole, so another thread never pairs one instant with another's text.
+    written = _last_written
+    if written[0] == micros:
+        return written[1]
     seconds, fraction = divmod(min(micros, MAX_MICROS), 1_000_000)
-    # Instants come in runs within one second (a manual clock stands still; a real one
-    # creates many things a second), and the date arithmetic is most of the cost.
     last = _last_seconds
     if last[0] == seconds:
         text = last[1]
     else:
         text = (_NAIVE_EPOCH + timedelta(seconds=seconds)).isoformat()
-        _last_seconds = (seconds, text)  # one tuple, swapped whole: safe across threads
+        _last_seconds = (seconds, text)
     if fraction == 0:
-        return text + "Z"
-    if fraction % 1000 == 0:
-        return f"{text}.{fraction // 1000:03d}Z"
-    return f"{text}.{fraction:06d}Z"
+        result = text + "Z"
+    elif fraction % 1000 == 0:
+        result = f"{text}.{fraction // 1000:03d}Z"
+    else:
+        result = f"{text}.{fraction:06d}Z"
+    _last_written = (micros, result)
+    return result
 
 
 def parse_timestamp(text: str) -> Micros:
