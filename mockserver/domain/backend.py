@@ -40,7 +40,7 @@ from mockserver.domain.persistence import NO_PERSISTENCE, Persistence
 from mockserver.domain.phases import parse_phase_filter
 from mockserver.domain.presenter import execution_json
 from mockserver.domain.scenario import Scenario
-from mockserver.domain.store import Indexes, TenantStore
+from mockserver.domain.store import Indexes, TenantStore, index_of
 from mockserver.domain.tasks import CreateTask, TaskRecord, UpdateTask, task_json
 from mockserver.domain.tenancy import TenantControl
 from mockserver.domain.timestamps import format_timestamp, from_micros, seconds_to_micros, to_micros
@@ -786,7 +786,7 @@ def _smallest_match(
     for indexes, values in fields:
         if not values:
             continue
-        chosen = [indexes[value] for value in values if value in indexes]
+        chosen = [index for value in values if (index := index_of(indexes, value)) is not None]
         size = sum(len(index) for index in chosen)
         if best is None or size < best_size:
             best, best_size = chosen, size

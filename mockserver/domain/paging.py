@@ -43,7 +43,7 @@ class OrderedIndex:
 
     __slots__ = ("_chunk", "_chunks", "_len", "_maxes")
 
-    def __init__(self, keys: Iterable[TaskKey] = (), chunk: int = 1000) -> None:
+    def __init__(self, keys: Iterable[TaskKey] = (), chunk: int = 128) -> None:
         self._chunk = chunk
         self._chunks: list[list[TaskKey]] = []
         self._maxes: list[TaskKey] = []

@@ -58,7 +58,7 @@ class TaskRecord:
         return command if isinstance(command, str) else ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made per CreateTask, and a frozen __init__ costs
 class CreateTask:
     """A parsed CreateTask request (server-owned fields are not in it)."""
 
