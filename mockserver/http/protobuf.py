@@ -64,9 +64,19 @@ class ProtoCodec:
         self._decoders = {
             name: decoder_for(request.DESCRIPTOR) for name, (request, _) in self._classes.items()
         }
+        # The reads share one set of encoders, so one cache of each task's bytes. A write
+        # answers with a task nobody has read yet (CreateTask) or nothing: caching its
+        # bytes would cost every write, so writes encode without a cache.
+        read_encoders: dict[str, MessageEncoder] = {}
         self._encoders: dict[str, MessageEncoder] = {
-            name: encoder_for(response.DESCRIPTOR, SHARED_MESSAGES)
-            for name, (_, response) in self._classes.items()
+            method.name: (
+                encoder_for(self._classes[method.name][1].DESCRIPTOR)
+                if method.has_side_effects
+                else encoder_for(
+                    self._classes[method.name][1].DESCRIPTOR, SHARED_MESSAGES, read_encoders
+                )
+            )
+            for method in methods
         }
 
     def decode(self, body: bytes, method: RpcMethod) -> JsonObject:

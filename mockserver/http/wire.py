@@ -137,10 +137,18 @@ class MessageEncoder:
         return body
 
 
-def encoder_for(descriptor: Descriptor, shared: Collection[str] = ()) -> MessageEncoder:
+def encoder_for(
+    descriptor: Descriptor,
+    shared: Collection[str] = (),
+    encoders: dict[str, MessageEncoder] | None = None,
+) -> MessageEncoder:
     """The encoder of ``descriptor``'s messages; dicts of the message types named in
-    ``shared`` (full names) are never changed by their owner, so their bytes are cached."""
-    encoders: dict[str, MessageEncoder] = {}
+    ``shared`` (full names) are never changed by their owner, so their bytes are cached.
+
+    ``encoders`` (full name -> encoder) is shared by calls that should share encoders,
+    and so their caches: a task read by GetTask is then cached for ListTasks too."""
+    if encoders is None:
+        encoders = {}
 
     def build(message: Descriptor) -> MessageEncoder:
         found = encoders.get(message.full_name)
