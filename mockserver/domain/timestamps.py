@@ -76,6 +76,9 @@ def parse_timestamp(text: str) -> Micros:
 
     Digits beyond microseconds are truncated.
     """
+    canonical = _parse_canonical(text)
+    if canonical is not None:
+        return canonical
     if "T" not in text and "t" not in text:
         raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
     head, dot, tail = text.partition(".")
@@ -92,3 +95,37 @@ def parse_timestamp(text: str) -> Micros:
     if parsed.tzinfo is None:
         raise ValueError(f"timestamp without a UTC offset: {text!r}")
     return to_micros(parsed)
+
+
+_last_parsed: tuple[str, Micros] = ("", 0)
+_DIGITS = frozenset("0123456789")
+
+
+def _parse_canonical(text: str) -> Micros | None:
+    """The fast path for what :func:`format_timestamp` writes (a ``--state`` file holds
+    nothing else): ``YYYY-MM-DDTHH:MM:SS``, then ``Z``, ``.fffZ`` or ``.ffffffZ``. The
+    date and time are worked out once per second (the last one is kept). ``None`` for
+    anything else, and for anything odd, which the general path then reads or refuses.
+    """
+    global _last_parsed
+    size = len(text)
+    if not ((size == 20 or size == 24 or size == 27) and text[-1] == "Z" and text[10] == "T"):
+        return None
+    head = text[:19]
+    last = _last_parsed
+    if last[0] == head:
+        seconds_us = last[1]
+    else:
+        if not (head[4] == head[7] == "-" and head[13] == head[16] == ":"):
+            return None  # fromisoformat reads other shapes (weeks, ordinals): not ours
+        try:
+            seconds_us = to_micros(datetime.fromisoformat(head).replace(tzinfo=UTC))
+        except ValueError:
+            return None
+        _last_parsed = (head, seconds_us)
+    if size == 20:
+        return seconds_us
+    fraction = text[20:-1]
+    if text[19] != "." or not _DIGITS.issuperset(fraction):
+        return None
+    return seconds_us + int(fraction) * (1000 if size == 24 else 1)

@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mockserver.domain import (
     EXECUTION_TRANSITIONS,
@@ -25,7 +27,7 @@ from mockserver.domain import (
     parse_timestamp,
 )
 from mockserver.domain.phases import parse_phase
-from mockserver.domain.timestamps import to_micros
+from mockserver.domain.timestamps import MAX_MICROS, to_micros
 
 
 def test_manual_clock_starts_at_2026() -> None:
@@ -85,6 +87,15 @@ def test_random_ids_are_uuid4() -> None:
         assert str(parsed) == text  # lower case, 8-4-4-4-12
 
 
+def test_one_random_id_generator_hands_out_distinct_uuid4_across_batches() -> None:
+    ids = RandomIds()
+    made = [ids.new_id() for _ in range(3 * RandomIds.BATCH + 7)]
+    assert len(set(made)) == len(made)
+    for text in made:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)
+
+
 @pytest.mark.parametrize("field", ["pending_delay", "step_duration"])
 def test_timing_rejects_negative_values(field: str) -> None:
     with pytest.raises(ValueError, match=field):
@@ -117,8 +128,42 @@ def test_timestamp_parse_accepts_offsets_and_nanoseconds() -> None:
     assert format_timestamp(parse_timestamp("2026-01-01T00:00:00.123456789Z")).endswith(".123456Z")
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.integers(min_value=to_micros(datetime(1, 1, 1, tzinfo=UTC)), max_value=MAX_MICROS)
+        | st.sampled_from([1_767_225_600_000_000, 1_767_225_600_123_000, 1_767_225_601_000_001]),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_timestamps_round_trip_in_any_order(instants: list[int]) -> None:
+    """format_timestamp and parse_timestamp keep their last instant and second: a cache
+    hit or miss in any order gives the same text and value as a fresh computation."""
+    for micros in instants:
+        text = format_timestamp(micros)
+        seconds, fraction = divmod(micros, 1_000_000)
+        fresh = (datetime(1970, 1, 1) + timedelta(seconds=seconds)).isoformat()
+        if fraction:
+            digits = f"{fraction:06d}"
+            fresh += "." + (digits[:3] if digits.endswith("000") else digits)
+        assert text == fresh + "Z"
+        assert parse_timestamp(text) == micros
+
+
 @pytest.mark.parametrize(
-    "text", ["2026-01-01", "2026-01-01T00:00:00", "yesterday", "2026-01-01T00:00:00.Z"]
+    "text",
+    [
+        "2026-01-01",
+        "2026-01-01T00:00:00",
+        "yesterday",
+        "2026-01-01T00:00:00.Z",
+        "2026-02-30T00:00:00Z",
+        "2026-01-01T00:00:60Z",
+        "2026-01-01T00:00:00.12aZ",
+        "2026-01-01T00:00:00.\u0663\u0663\u0663Z",
+        "2026-01-01T00:00:00.123",
+    ],
 )
 def test_timestamp_parse_rejects_non_rfc3339(text: str) -> None:
     with pytest.raises(ValueError):
