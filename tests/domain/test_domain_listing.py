@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from mockserver.domain import InvalidArgument, Timing
 from mockserver.domain.paging import OrderedIndex, encode_token
+from mockserver.domain.store import Indexes, _index_add, _index_remove, index_of
 from mockserver.domain.testing import ENV_A, ENV_B, MISSING_ID, World
 
 
@@ -360,3 +361,29 @@ def test_ordered_index_matches_a_sorted_list(
     assert index.slice_after(cursor, count) == [key for key in ordered if key > cursor][:count]
     assert index.last(count) == (ordered[-count:] if count else [])
     assert list(OrderedIndex(ordered, chunk=3).after(None)) == ordered
+
+
+def test_a_value_with_one_key_keeps_the_key_itself_and_an_index_from_the_second() -> None:
+    """One key costs no index object (most references name one task); reads see an
+    index either way, and a removal goes back to the key, then to nothing."""
+    first, second = (1, "00000000-0000-4000-8000-000000000001"), (2, "0000-b")
+    indexes: Indexes = {}
+    _index_add(indexes, "build", first)
+    assert indexes["build"] == first
+    assert list(_read(indexes, "build")) == [first]
+    _index_add(indexes, "build", second)
+    assert isinstance(indexes["build"], OrderedIndex)
+    assert list(_read(indexes, "build")) == [first, second]
+    _index_remove(indexes, "build", first)
+    assert indexes["build"] == second
+    _index_remove(indexes, "build", first)  # not there: nothing changes
+    assert indexes["build"] == second
+    _index_remove(indexes, "build", second)
+    assert "build" not in indexes
+    assert index_of(indexes, "build") is None
+
+
+def _read(indexes: Indexes, value: str) -> list[tuple[int, str]]:
+    index = index_of(indexes, value)
+    assert index is not None
+    return list(index.after(None))

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import json
 import logging
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +97,49 @@ def test_app_an_unexpected_error_is_rendered_as_internal(
     assert response.status_code == 500
     assert response.json() == {"code": "internal", "message": "internal error in ListTasks"}
     assert "RuntimeError: bug" in caplog.text
+
+
+class _ServerRequest:
+    """What uvicorn hands an app: a request object that holds the scope and whose bound
+    method is ``send`` (so an app that keeps ``send`` in the scope makes a cycle)."""
+
+    def __init__(self, path: str, body: bytes) -> None:
+        self.body = body
+        self.sent: list[MutableMapping[str, Any]] = []
+        self.scope: dict[str, Any] = {
+            "type": "http",
+            "method": "POST",
+            "path": path,
+            "root_path": "",
+            "query_string": b"",
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"authorization", b"Bearer gc-test"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+
+    async def receive(self) -> dict[str, Any]:
+        return {"type": "http.request", "body": self.body, "more_body": False}
+
+    async def send(self, message: MutableMapping[str, Any]) -> None:
+        self.sent.append(message)
+
+
+def test_app_a_call_leaves_no_reference_cycle_for_the_collector(app: Starlette) -> None:
+    """Every call's objects are freed when it returns: a cycle per request (the server's
+    ``send`` kept in the scope did that) cost ~10 µs a call in collections."""
+    path = "/gitpod.v1.EnvironmentAutomationService/CreateTask"
+    gc.collect()
+    gc.disable()
+    try:
+        for number in range(20):
+            request = _ServerRequest(path, json.dumps(task_body(f"gc-{number}")).encode())
+            call = app(request.scope, request.receive, request.send)
+            with pytest.raises(StopIteration):  # nothing awaits: it runs in one step
+                call.send(None)
+            assert request.sent[0]["status"] == 200
+            del request, call
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

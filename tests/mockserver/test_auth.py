@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mockserver.http import auth as auth_module
 from mockserver.http.auth import Authenticator, bearer_token
 from mockserver.http.connect import ConnectError
 from openapi.errors import Code
@@ -45,3 +46,19 @@ def test_auth_optional_caller() -> None:
     assert caller.token == "x"
     with pytest.raises(ConnectError):
         auth.optional_caller("Basic x")
+
+
+def test_auth_keeps_one_caller_per_token_within_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A token's caller (and what it derives from the token) is made once; the callers
+    kept are bounded in number and token length, since without --token any token goes."""
+    monkeypatch.setattr(auth_module, "_CALLERS_KEPT", 3)
+    auth = Authenticator()
+    alice = auth.caller("Bearer alice")
+    assert auth.caller("Bearer  alice ") is alice
+    assert alice.subject is alice.subject  # the creator dict is made once per caller
+    long_token = "t" * (auth_module._KEPT_TOKEN_CHARS + 1)
+    assert auth.caller(f"Bearer {long_token}") is not auth.caller(f"Bearer {long_token}")
+    for name in ("bob", "carol", "dave", "erin"):
+        assert auth.caller(f"Bearer {name}").token == name
+        assert len(auth._callers) <= 3
+    assert auth.caller("Bearer alice") == alice  # made again, the same caller

@@ -1,5 +1,6 @@
-"""The JSON decoder: orjson's fast path reads exactly what the strict standard-library
-path reads, and refuses what it refuses, with the standard library's message."""
+"""The JSON codec. Decoding: orjson's fast path reads exactly what the strict
+standard-library path reads, and refuses what it refuses, with the standard library's
+message. Encoding: a list page written around cached task JSON is the plain encoding."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import json
 import math
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mockserver.domain.testing import ENV_A, World
 from mockserver.http import codecs
+from openapi.methods import METHODS_BY_NAME
 
 
 def strict_stdlib(body: bytes) -> Any:
@@ -88,3 +92,24 @@ def test_nesting_at_the_limit_is_read() -> None:
     for _ in range(99):
         value = value[0]
     assert value == []
+
+
+def test_a_list_page_written_from_cached_task_json_is_the_plain_encoding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pages share tasks; each task's JSON is kept by identity and reused, and the page
+    is byte for byte what encoding the whole dict gives, however often it is written,
+    also once the cache has forgotten a task (it keeps a bounded number)."""
+    monkeypatch.setattr(codecs, "_FRAGMENTS_KEPT", 3)
+    world = World()
+    for number in range(5):
+        world.create(f"task-{number}", environment_id=ENV_A)
+    list_tasks = METHODS_BY_NAME["ListTasks"]
+    codec = codecs.JsonCodec()
+    for size in (5, 2, 5, 1, 5):
+        page = world.call("ListTasks", {"pagination": {"pageSize": size}})
+        for _ in range(2):
+            assert codec.encode(page, list_tasks) == orjson.dumps(page)
+    assert len(codec._fragments) <= 3
+    empty = world.call("ListTasks", {"filter": {"references": ["none"]}})
+    assert codec.encode(empty, list_tasks) == orjson.dumps(empty) == b'{"pagination":{}}'
