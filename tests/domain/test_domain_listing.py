@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver.domain import InvalidArgument, Timing
-from mockserver.domain.paging import OrderedIndex, encode_token
+from mockserver.domain.paging import OrderedIndex, encode_token, sort_string
 from mockserver.domain.store import Indexes, _index_add, _index_remove, index_of
 from mockserver.domain.testing import ENV_A, ENV_B, MISSING_ID, World
 
@@ -387,3 +387,24 @@ def _read(indexes: Indexes, value: str) -> list[tuple[int, str]]:
     index = index_of(indexes, value)
     assert index is not None
     return list(index.after(None))
+
+
+_INSTANTS = st.integers(min_value=-(2**58), max_value=2**58)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.tuples(_INSTANTS, st.text()), st.tuples(_INSTANTS, st.text()))
+def test_sort_strings_order_like_their_keys(a: tuple[int, str], b: tuple[int, str]) -> None:
+    """The index searches strings: their order must be the keys' order, for every
+    instant a timestamp can hold and any id."""
+    assert (sort_string(a) < sort_string(b)) == (a < b)
+    assert (sort_string(a) == sort_string(b)) == (a == b)
+
+
+@pytest.mark.parametrize("micros", [-(10**30), -(2**62) - 1, 2**62, 10**30])
+def test_a_cursor_beyond_every_instant_keeps_its_place(micros: int) -> None:
+    keys = [(-(2**58), "a"), (0, "b"), (2**58, "c")]
+    index = OrderedIndex(keys, chunk=2)
+    expected = [key for key in keys if key > (micros, "x")]
+    assert list(index.after((micros, "x"))) == expected
+    assert index.slice_after((micros, "x"), 5) == expected
