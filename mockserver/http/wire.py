@@ -101,7 +101,18 @@ class MessageEncoder:
         return _length_prefixed(self._encode(data))
 
     def _encode(self, data: Mapping[str, Any]) -> bytes:
+        body = self._write(data)
         cache = self._cache
+        if cache is not None:
+            if len(cache) >= _CACHE_LIMIT:
+                del cache[next(iter(cache))]
+            # The entry keeps the dict alive, so its id cannot be reused while cached.
+            cache[id(data)] = (data, body, _length_prefixed(body))
+        return body
+
+    def _write(self, data: Mapping[str, Any]) -> bytes:
+        """The message's bytes, by the plan in ``fields``; :meth:`compile` replaces it with
+        the same steps written out for this message type."""
         out: list[bytes] = []
         append = out.append
         fields = self.fields
@@ -128,13 +139,55 @@ class MessageEncoder:
                 append(payload)
             else:
                 emit(value, out)
-        body = b"".join(out)
-        if cache is not None:
-            if len(cache) >= _CACHE_LIMIT:
-                del cache[next(iter(cache))]
-            # The entry keeps the dict alive, so its id cannot be reused while cached.
-            cache[id(data)] = (data, body, _length_prefixed(body))
-        return body
+        return b"".join(out)
+
+    def compile(self) -> None:
+        """Replace :meth:`_write` by a function written for this message type.
+
+        The same steps as the generic loop, with each field's branch inline and its tag,
+        encoder and emitter bound as constants. A new task's encoding (CreateTask in
+        binary) follows far fewer pointers: with the caches a server leaves cold, the
+        generic loop cost more than the rest of the binary codec together.
+        """
+        namespace: dict[str, Any] = {"SMALL": _SMALL, "varint": varint}
+        lines = [
+            "def write(data):",
+            "    out = []",
+            "    append = out.append",
+            "    for key, value in data.items():",
+            "        if value is None:",
+            "            continue",
+        ]
+        keyword = "if"
+        for number, (json_name, (kind, tag, sub, emit)) in enumerate(self.fields.items()):
+            namespace[f"T{number}"] = tag
+            lines.append(f"        {keyword} key == {json_name!r}:")
+            keyword = "elif"
+            if kind == _PLAIN_STRING:
+                lines += [
+                    "            if value:",
+                    "                payload = value.encode('utf-8')",
+                    "                size = len(payload)",
+                    f"                append(T{number})",
+                    "                append(SMALL[size] if size < 0x80 else varint(size))",
+                    "                append(payload)",
+                ]
+            elif kind == _SINGLE_MESSAGE:
+                assert sub is not None
+                namespace[f"S{number}"] = sub.encode
+                lines += [
+                    f"            payload = S{number}(value)",
+                    "            size = len(payload)",
+                    f"            append(T{number})",
+                    "            append(SMALL[size] if size < 0x80 else varint(size))",
+                    "            append(payload)",
+                ]
+            else:
+                namespace[f"E{number}"] = emit
+                lines.append(f"            E{number}(value, out)")
+        lines.append("    return b''.join(out)")
+        exec("\n".join(lines), namespace)  # the source is built from the descriptors only
+        self._write = namespace["write"]  # type: ignore[method-assign]
 
 
 def encoder_for(
@@ -168,6 +221,7 @@ def encoder_for(
                 kind, sub = _SINGLE_MESSAGE, build(field.message_type)
             tag = _tag(field.number, _LEN)
             encoder.fields[field.json_name] = (kind, tag, sub, _emitter(field, build))
+        encoder.compile()
         return encoder
 
     return build(descriptor)
