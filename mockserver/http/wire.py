@@ -232,18 +232,6 @@ def _emitter(field: FieldDescriptor, build: Callable[[Descriptor], MessageEncode
         return _map_emitter(field, build)
     write, wire_type, is_default = _writer(field, build)
     tag = _tag(field.number, wire_type)
-    sub = _plain_message_encoder(field, build)
-    if field.label == FieldDescriptor.LABEL_REPEATED and sub is not None:
-        # A list page: one call per item, and cached items come out already prefixed.
-        prefixed = sub.encode_prefixed
-
-        def emit_messages(value: Any, out: list[bytes]) -> None:
-            for item in value:
-                if item is not None:
-                    out.append(tag)
-                    out.append(prefixed(item))
-
-        return emit_messages
     if field.label == FieldDescriptor.LABEL_REPEATED:
 
         def emit_repeated(value: Any, out: list[bytes]) -> None:
@@ -267,18 +255,6 @@ def _emitter(field: FieldDescriptor, build: Callable[[Descriptor], MessageEncode
         out.append(write(value))
 
     return emit
-
-
-def _plain_message_encoder(
-    field: FieldDescriptor, build: Callable[[Descriptor], MessageEncoder]
-) -> MessageEncoder | None:
-    """The encoder of a message field's type, unless a well-known type (written apart)."""
-    if field.type != FieldDescriptor.TYPE_MESSAGE:
-        return None
-    message = field.message_type
-    if message.GetOptions().map_entry or message.full_name.startswith("google.protobuf."):
-        return None
-    return build(message)
 
 
 def _map_emitter(field: FieldDescriptor, build: Callable[[Descriptor], MessageEncoder]) -> Emit:
@@ -324,7 +300,8 @@ def _writer(
         elif full_name == "google.protobuf.Duration":
             encode = duration_body
         else:
-            encode = build(field.message_type).encode
+            # Cached messages (a list page's tasks) come out already prefixed.
+            return build(field.message_type).encode_prefixed, _LEN, None
         return lambda value: _length_prefixed(encode(value)), _LEN, None
     if kind == FieldDescriptor.TYPE_STRING:
         return lambda value: _length_prefixed(value.encode("utf-8")), _LEN, _empty
