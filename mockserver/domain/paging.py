@@ -29,6 +29,9 @@ _MALFORMED = "pagination.token: malformed page token"
 # longer is not one of ours, and decoding it is not worth the work (nor the recursion a
 # JSON array nested thousands deep would cost).
 MAX_TOKEN_CHARS = 512
+# Keys an OrderedIndex takes before it places them (see OrderedIndex): placing this many
+# in one go takes well under a millisecond at 150,000 keys, the longest a write waits.
+PENDING_KEYS = 256
 
 
 # Keys compare as (created_us, id) tuples, but a tuple comparison follows two pointers
@@ -52,16 +55,27 @@ class OrderedIndex:
     and are appended; under a manual clock that stands still they share ``created_us``
     and land by id, anywhere: one flat list moved half its length per insert (~100 µs per
     CreateTask at 300,000 tasks), a chunk moves at most ``2 * chunk`` keys.
+
+    New keys wait in a short unsorted list and are placed together, in order, when it is
+    full or before the index is read. A lone insert searches chunks that a server's other
+    work has evicted from the CPU caches (~10 µs at 150,000 keys); a run of them keeps the
+    search path warm and costs a fraction of that per key. Every method reads through
+    :meth:`_settle`, so no caller ever sees the waiting keys out of place.
     """
 
-    __slots__ = ("_chunk", "_chunks", "_len", "_maxes", "_sorts")
+    __slots__ = ("_chunk", "_chunks", "_len", "_maxes", "_pending", "_pending_keys", "_sorts")
 
-    def __init__(self, keys: Iterable[TaskKey] = (), chunk: int = 128) -> None:
+    def __init__(
+        self, keys: Iterable[TaskKey] = (), chunk: int = 128, pending_keys: int = PENDING_KEYS
+    ) -> None:
         self._chunk = chunk
+        self._pending_keys = pending_keys
         self._chunks: list[list[TaskKey]] = []
         self._sorts: list[list[str]] = []
         self._maxes: list[str] = []
         self._len = 0
+        # (sort string, key) added but not yet placed; fewer than pending_keys.
+        self._pending: list[tuple[str, TaskKey]] = []
         if keys != ():  # the common case, an empty index per new value, stays cheap
             ordered = sorted(keys)
             self._chunks = [ordered[i : i + chunk] for i in range(0, len(ordered), chunk)]
@@ -70,12 +84,30 @@ class OrderedIndex:
             self._len = len(ordered)
 
     def __len__(self) -> int:
-        return self._len
+        return self._len + len(self._pending)
 
-    def add(self, key: TaskKey) -> None:
+    def add(self, key: TaskKey, text: str | None = None) -> None:
+        """Insert a key (``text``: its :func:`sort_string`, if the caller has it already).
+
+        It is placed with the next ``pending_keys - 1`` or before the next read, whichever
+        comes first."""
+        pending = self._pending
+        pending.append((sort_string(key) if text is None else text, key))
+        if len(pending) >= self._pending_keys:
+            self._settle()
+
+    def _settle(self) -> None:
+        """Place the waiting keys, in order (so consecutive searches share their path)."""
+        pending = self._pending
+        if pending:
+            self._pending = []
+            pending.sort()  # by sort string; they are unique, so keys are never compared
+            for text, key in pending:
+                self._place(key, text)
+
+    def _place(self, key: TaskKey, text: str) -> None:
         """Insert a key (appending is the common case under a monotonic clock)."""
         chunks, sorts, maxes = self._chunks, self._sorts, self._maxes
-        text = sort_string(key)
         if not chunks:
             chunks.append([key])
             sorts.append([text])
@@ -103,6 +135,7 @@ class OrderedIndex:
 
     def remove(self, key: TaskKey) -> None:
         """Remove a key if present."""
+        self._settle()
         text = sort_string(key)
         index = bisect.bisect_left(self._maxes, text)
         if index == len(self._maxes):
@@ -122,6 +155,7 @@ class OrderedIndex:
 
     def _locate(self, cursor: TaskKey | None) -> tuple[int, int]:
         """(chunk, position) of the first key strictly after ``cursor``."""
+        self._settle()
         if cursor is None:
             return 0, 0
         # A client's page token may hold any integer: one beyond every instant keeps its
@@ -134,9 +168,13 @@ class OrderedIndex:
         return index, bisect.bisect_right(self._sorts[index], text)
 
     def after(self, cursor: TaskKey | None) -> Iterator[TaskKey]:
-        """Keys strictly after ``cursor`` (all keys when ``None``), in order."""
+        """Keys strictly after ``cursor`` (all keys when ``None``), in order; the index
+        must not change while they are read."""
+        # Located now, not at the first next(): a generator's body runs late.
+        return self._keys_from(*self._locate(cursor))
+
+    def _keys_from(self, index: int, position: int) -> Iterator[TaskKey]:
         chunks = self._chunks
-        index, position = self._locate(cursor)
         for number in range(index, len(chunks)):
             part = chunks[number]
             for offset in range(position, len(part)):
@@ -145,6 +183,7 @@ class OrderedIndex:
 
     def last(self, count: int) -> list[TaskKey]:
         """The ``count`` greatest keys, in order."""
+        self._settle()
         out: list[TaskKey] = []
         for part in reversed(self._chunks):
             if len(out) >= count:

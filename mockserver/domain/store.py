@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from mockserver.domain.executions import ExecutionRecord
-from mockserver.domain.paging import OrderedIndex
+from mockserver.domain.paging import OrderedIndex, sort_string
 from mockserver.domain.tasks import TaskRecord
 from mockserver.domain.types import TaskKey
 
@@ -58,10 +58,11 @@ class TenantStore:
     def add_task(self, task: TaskRecord) -> None:
         """Store a new task."""
         key = task.key
+        text = sort_string(key)  # computed once for every index the task joins
         self.tasks[task.id] = task
-        self.task_index.add(key)
-        _index_add(self.tasks_by_environment, task.environment_id, key)
-        _index_add(self.tasks_by_reference, task.reference, key)
+        self.task_index.add(key, text)
+        _index_add(self.tasks_by_environment, task.environment_id, key, text)
+        _index_add(self.tasks_by_reference, task.reference, key, text)
         if task.reference:
             self.references[(task.environment_id, task.reference)] = task.id
         self._link(task.id, task.depends_on)
@@ -90,11 +91,12 @@ class TenantStore:
     def add_execution(self, execution: ExecutionRecord) -> None:
         """Store a new execution."""
         key = execution.key
+        text = sort_string(key)
         self.executions[execution.id] = execution
-        self.execution_index.add(key)
-        _index_add(self.executions_by_task, execution.task_id, key)
-        _index_add(self.executions_by_environment, execution.environment_id, key)
-        _index_add(self.executions_by_reference, execution.task_reference, key)
+        self.execution_index.add(key, text)
+        _index_add(self.executions_by_task, execution.task_id, key, text)
+        _index_add(self.executions_by_environment, execution.environment_id, key, text)
+        _index_add(self.executions_by_reference, execution.task_reference, key, text)
 
     def executions_of(self, task_id: str) -> list[ExecutionRecord]:
         """The executions started for a task (even a deleted one)."""
@@ -132,12 +134,12 @@ def index_of(indexes: Indexes, value: str) -> OrderedIndex | None:
     return OrderedIndex((found,))
 
 
-def _index_add(indexes: Indexes, value: str, key: TaskKey) -> None:
+def _index_add(indexes: Indexes, value: str, key: TaskKey, text: str | None = None) -> None:
     found = indexes.get(value)
     if found is None:
         indexes[value] = key
     elif isinstance(found, OrderedIndex):
-        found.add(key)
+        found.add(key, text)
     else:
         indexes[value] = OrderedIndex((found, key))
 

@@ -331,28 +331,42 @@ def test_list_task_executions_sees_only_the_callers_executions() -> None:
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.booleans(), st.integers(0, 3), st.integers(0, 40)),
+        st.tuples(
+            st.sampled_from(["add", "remove", "read"]), st.integers(0, 3), st.integers(0, 40)
+        ),
         max_size=120,
     ),
     st.integers(0, 3),
     st.integers(0, 40),
     st.integers(0, 30),
+    st.sampled_from([1, 3, 256]),
 )
 def test_ordered_index_matches_a_sorted_list(
-    operations: list[tuple[bool, int, int]], cursor_us: int, cursor_id: int, count: int
+    operations: list[tuple[str, int, int]],
+    cursor_us: int,
+    cursor_id: int,
+    count: int,
+    pending_keys: int,
 ) -> None:
-    """Adds and removes in any order (small chunks, so chunks split and empty) read back
-    like a plain sorted list, from any cursor."""
-    index = OrderedIndex(chunk=2)
+    """Adds, removes and reads in any order (small chunks, so chunks split and empty; keys
+    placed one by one, in threes, or only when read) read back like a plain sorted list,
+    from any cursor."""
+    index = OrderedIndex(chunk=2, pending_keys=pending_keys)
     model: set[tuple[int, str]] = set()
-    for add, micros, number in operations:
+    for operation, micros, number in operations:
         key = (micros, f"{number:02d}")
-        if add and key not in model:
+        if operation == "add" and key not in model:
             index.add(key)
             model.add(key)
-        elif not add:
+        elif operation == "remove":
             index.remove(key)
             model.discard(key)
+        elif operation == "read":
+            assert len(index) == len(model)
+            assert (
+                index.slice_after((micros, f"{number:02d}"), 3)
+                == [key for key in sorted(model) if key > (micros, f"{number:02d}")][:3]
+            )
     ordered = sorted(model)
     assert len(index) == len(ordered)
     cursor = (cursor_us, f"{cursor_id:02d}")
@@ -361,6 +375,28 @@ def test_ordered_index_matches_a_sorted_list(
     assert index.slice_after(cursor, count) == [key for key in ordered if key > cursor][:count]
     assert index.last(count) == (ordered[-count:] if count else [])
     assert list(OrderedIndex(ordered, chunk=3).after(None)) == ordered
+
+
+def test_keys_waiting_to_be_placed_are_seen_by_every_read() -> None:
+    """New keys wait unplaced until the index is read; no read can tell."""
+    keys = [(5, "e"), (1, "a"), (3, "c")]
+    placed = [(2, "b"), (4, "d")]
+
+    def fresh() -> OrderedIndex:
+        index = OrderedIndex(placed, chunk=2, pending_keys=100)
+        for key in keys:
+            index.add(key)
+        return index
+
+    everything = sorted(keys + placed)
+    assert len(fresh()) == 5
+    assert list(fresh().after(None)) == everything
+    assert list(fresh().after((2, "b"))) == everything[2:]
+    assert fresh().slice_after((1, "a"), 2) == everything[1:3]
+    assert fresh().last(2) == everything[-2:]
+    index = fresh()
+    index.remove((3, "c"))  # a key still waiting can be removed
+    assert list(index.after(None)) == [key for key in everything if key != (3, "c")]
 
 
 def test_a_value_with_one_key_keeps_the_key_itself_and_an_index_from_the_second() -> None:
