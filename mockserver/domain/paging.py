@@ -133,6 +133,16 @@ class OrderedIndex:
             sorts[index : index + 1] = [part_sorts[:half], part_sorts[half:]]
             maxes[index : index + 1] = [part_sorts[half - 1], part_sorts[-1]]
 
+    def copy(self) -> OrderedIndex:
+        """An index of the same keys that changes independently of this one."""
+        self._settle()
+        twin = OrderedIndex(chunk=self._chunk, pending_keys=self._pending_keys)
+        twin._chunks = [list(part) for part in self._chunks]
+        twin._sorts = [list(part) for part in self._sorts]
+        twin._maxes = list(self._maxes)
+        twin._len = self._len
+        return twin
+
     def remove(self, key: TaskKey) -> None:
         """Remove a key if present."""
         self._settle()

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from mockserver.domain import InvalidArgument, Timing
 from mockserver.domain.paging import OrderedIndex, encode_token, sort_string
-from mockserver.domain.store import Indexes, _index_add, _index_remove, index_of
+from mockserver.domain.store import Indexes, TenantStore, _index_add, _index_remove, index_of
+from mockserver.domain.tasks import TaskRecord
 from mockserver.domain.testing import ENV_A, ENV_B, MISSING_ID, World
 
 
@@ -444,3 +445,63 @@ def test_a_cursor_beyond_every_instant_keeps_its_place(micros: int) -> None:
     expected = [key for key in keys if key > (micros, "x")]
     assert list(index.after((micros, "x"))) == expected
     assert index.slice_after((micros, "x"), 5) == expected
+
+
+_ENVIRONMENTS = ("env-a", "env-b", "env-c")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["add", "remove"]), st.integers(0, 2), st.integers(0, 3)),
+        max_size=60,
+    )
+)
+def test_environment_indexes_hold_their_own_tasks_while_one_shares_the_tenants(
+    operations: list[tuple[str, int, int]],
+) -> None:
+    """The only environment of a tenant shares the tenant's index; a second one splits
+    them, deletions may join them again. Whatever the order, each environment's keys are
+    exactly its tasks' keys, and the tenant's are all of them."""
+    store = TenantStore()
+    for number, (operation, environment, micros) in enumerate(operations):
+        if operation == "add":
+            store.add_task(_record(f"{number:03d}", _ENVIRONMENTS[environment], micros))
+        elif store.tasks:
+            ids = sorted(store.tasks)
+            store.remove_task(ids[(environment * 7 + micros) % len(ids)])
+        assert list(store.task_index.after(None)) == sorted(t.key for t in store.tasks.values())
+        for name in _ENVIRONMENTS:
+            expected = sorted(t.key for t in store.tasks.values() if t.environment_id == name)
+            index = index_of(store.tasks_by_environment, name)
+            assert (list(index.after(None)) if index is not None else []) == expected
+
+
+def test_the_only_environment_shares_the_tenants_index_until_a_second_comes() -> None:
+    store = TenantStore()
+    for number in range(3):
+        store.add_task(_record(f"a{number}", "env-a", number))
+    assert store.tasks_by_environment["env-a"] is store.task_index
+    store.add_task(_record("b0", "env-b", 9))
+    own = store.tasks_by_environment["env-a"]
+    assert own is not store.task_index
+    assert isinstance(own, OrderedIndex)
+    assert [key[1] for key in own.after(None)] == ["a0", "a1", "a2"]
+    store.remove_task("b0")
+    store.add_task(_record("a3", "env-a", 10))  # alone again: shares again
+    assert store.tasks_by_environment["env-a"] is store.task_index
+
+
+def _record(task_id: str, environment: str, micros: int) -> TaskRecord:
+    return TaskRecord(
+        id=task_id,
+        environment_id=environment,
+        created_us=micros,
+        creator={},
+        reference="",
+        name="",
+        description="",
+        triggered_by=(),
+        spec={},
+        depends_on=(),
+    )
