@@ -156,7 +156,8 @@ class ControlApi:
         if (
             isinstance(seconds, bool)
             or not isinstance(seconds, int | float)
-            or not math.isfinite(seconds)
+            # (an int is finite, however long; isfinite would turn it into a float first)
+            or (isinstance(seconds, float) and not math.isfinite(seconds))
             or seconds < 0
         ):
             raise ConnectError(

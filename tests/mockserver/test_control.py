@@ -52,6 +52,16 @@ def test_control_advance_rejects_non_finite_and_malformed(client: AsgiClient) ->
         _error(response, 400, "invalid_argument")
 
 
+@pytest.mark.parametrize("digits", [20, 400])
+def test_control_advance_by_a_huge_integer_is_refused_not_a_crash(
+    client: AsgiClient, digits: int
+) -> None:
+    """Past year 9999 either way; 400 digits once made float() overflow (a 500)."""
+    raw = b'{"seconds": 1' + b"0" * digits + b"}"
+    response = client.request("POST", "/_mock/clock/advance", content=raw)
+    assert "seconds" in _error(response, 400, "invalid_argument")
+
+
 def test_control_advance_on_a_real_clock_is_a_conflict(make_app: AppFactory) -> None:
     client = AsgiClient(make_app(clock="real"))
     response = client.request("POST", "/_mock/clock/advance", json={"seconds": 1})
