@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+import urllib.parse
 from typing import Any
 
 import pytest
@@ -405,6 +408,38 @@ def test_rpc_calls_are_journaled_per_tenant(app: Starlette, client: AsgiClient) 
     # The request as the client sent it, not as normalized.
     assert entries[0]["request"] == {"pagination": {"page_size": 5}}
     assert entries[0]["time"] == "2026-01-01T00:00:00Z"
+
+
+def test_the_journal_shows_every_codec_s_request_as_proto3_json(client: AsgiClient) -> None:
+    """Binary, gzip-compressed and Connect GET requests alike: the journal keeps each
+    message as it came and shows it decoded, as the JSON client would have sent it."""
+    from gitpod.v1 import environment_automation_pb2 as messages
+
+    create = task_body()
+    binary = messages.CreateTaskRequest(
+        environment_id=create["environmentId"],
+        metadata=messages.TaskMetadata(name="from proto", reference="proto"),
+    ).SerializeToString()
+    proto = {"Content-Type": "application/proto"}
+    response = client.request("POST", f"{SERVICE_PATH}/CreateTask", content=binary, headers=proto)
+    assert response.status_code == 200
+    zipped = gzip.compress(json.dumps({"pagination": {"pageSize": 7}}).encode())
+    gzip_json = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    response = client.request(
+        "POST", f"{SERVICE_PATH}/ListTasks", content=zipped, headers=gzip_json
+    )
+    assert response.status_code == 200
+    query = urllib.parse.urlencode({"encoding": "json", "message": json.dumps({"id": MISSING})})
+    assert client.request("GET", f"{SERVICE_PATH}/GetTask?{query}").status_code == 404
+    entries = client.request("GET", "/_mock/requests").json()["requests"]
+    assert [entry["request"] for entry in entries] == [
+        {
+            "environmentId": create["environmentId"],
+            "metadata": {"name": "from proto", "reference": "proto"},
+        },
+        {"pagination": {"pageSize": 7}},
+        {"id": MISSING},
+    ]
 
 
 # -- pagination in the query (older JSON SDKs) -------------------------------------------
