@@ -188,6 +188,11 @@ class MessageEncoder:
         lines.append("    return b''.join(out)")
         exec("\n".join(lines), namespace)  # the source is built from the descriptors only
         self._write = namespace["write"]  # type: ignore[method-assign]
+        if self._cache is None:
+            # Without a cache, encoding is writing: a message field of this type then costs
+            # one call, not three (``encode``, ``_encode``, ``_write``). Encoders compiled
+            # after this one (those of the messages holding it) bind this function.
+            self.encode = self._write  # type: ignore[method-assign]
 
 
 def encoder_for(
