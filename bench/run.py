@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import dataclasses
 import datetime
+import functools
 import json
 import os
 import platform
@@ -37,7 +38,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ HOST = "127.0.0.1"
 
 ENVIRONMENT_ID = "07e03a28-65a5-4d98-b532-8ea67b188048"
 READ_TOKEN = "bench-read"  # tenant seeded with the tasks GetTask and ListTasks read
-WRITE_TOKEN = "bench-write"  # tenant CreateTask fills, so reads see a fixed store
+WRITE_TOKEN = "bench-write"  # tenant CreateTask writes into, so reads see a fixed store
 JSON = "application/json"
 PROTO = "application/proto"
 PRISM_TASK_ID = "d2c94c27-3b76-4a42-b88c-95a85e392c68"
@@ -304,14 +305,15 @@ def started(
 # -- seeding ------------------------------------------------------------------------------
 
 
-def seed_tasks(url: str, count: int) -> str:
-    """Give the read tenant ``count`` tasks through one ``PUT /_mock/state``; a task id.
+def seed_tasks(url: str, count: int, token: str = READ_TOKEN) -> str:
+    """Make ``count`` tasks the whole of ``token``'s tenant, through one ``PUT /_mock/state``
+    (which replaces what the tenant held); a task id.
 
     One task is created over the API to learn the tenant's key and the creator the fake
     records; the rest are copies of it with fresh ids and references, imported at once.
     """
-    created = post_json(f"{url}{SERVICE}/CreateTask", create_task_request("seed"), READ_TOKEN)
-    status, raw = http(f"{url}/_mock/state", method="GET", token=READ_TOKEN)
+    created = post_json(f"{url}{SERVICE}/CreateTask", create_task_request("seed"), token)
+    status, raw = http(f"{url}/_mock/state", method="GET", token=token)
     if status != 200:
         raise SetupError(f"GET /_mock/state: HTTP {status}: {raw[:300]!r}")
     export = json.loads(raw)
@@ -330,13 +332,13 @@ def seed_tasks(url: str, count: int) -> str:
         "tenants": {tenant: {"tasks": tasks, "executions": []}},
     }
     body = json.dumps(document, separators=(",", ":")).encode()
-    status, raw = http(f"{url}/_mock/state", method="PUT", body=body, token=READ_TOKEN)
+    status, raw = http(f"{url}/_mock/state", method="PUT", body=body, token=token)
     if status != 200:
         raise SetupError(f"PUT /_mock/state ({len(body)} bytes): HTTP {status}: {raw[:300]!r}")
-    page = post_json(f"{url}{SERVICE}/ListTasks", {"pagination": {"pageSize": 25}}, READ_TOKEN)
+    page = post_json(f"{url}{SERVICE}/ListTasks", {"pagination": {"pageSize": 25}}, token)
     if len(page.get("tasks", [])) != 25 or not page.get("pagination", {}).get("nextToken"):
         raise SetupError(f"seeding: the first ListTasks page is not a full page: {page!r:.300}")
-    got = post_json(f"{url}{SERVICE}/GetTask", {"id": tasks[count // 2]["id"]}, READ_TOKEN)
+    got = post_json(f"{url}{SERVICE}/GetTask", {"id": tasks[count // 2]["id"]}, token)
     task_id: str = got["task"]["id"]
     return task_id
 
@@ -471,11 +473,13 @@ class Settings:
 
 @dataclasses.dataclass(frozen=True)
 class Job:
-    """One scenario against one running server."""
+    """One scenario against one running server; ``prepare``, if any, runs before each of
+    its loads (warm-up included)."""
 
     target: str
     url: str
     scenario: Scenario
+    prepare: Callable[[], object] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -509,6 +513,8 @@ class Summary:
 
 
 def load(settings: Settings, job: Job, seconds: float) -> Result:
+    if job.prepare is not None:
+        job.prepare()
     return run_wrk(
         job.url,
         job.scenario,
@@ -584,7 +590,16 @@ def start_fake(
         if durable and scenario.method != "CreateTask":
             continue
         probe(server.url, scenario, target)
-        jobs.append(Job(target, server.url, scenario))
+        # Every CreateTask load starts from the same tenant of --tasks tasks: otherwise
+        # each load would write into the tasks of all loads before it (some 200,000 by the
+        # last round), and the later rounds and the binary scenario, which runs after the
+        # JSON one, would measure a larger store than the first.
+        prepare = (
+            functools.partial(seed_tasks, server.url, settings.tasks, WRITE_TOKEN)
+            if scenario.unique_reference
+            else None
+        )
+        jobs.append(Job(target, server.url, scenario, prepare))
     return jobs
 
 
