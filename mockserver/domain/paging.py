@@ -30,7 +30,7 @@ _MALFORMED = "pagination.token: malformed page token"
 # JSON array nested thousands deep would cost).
 MAX_TOKEN_CHARS = 512
 # Keys an OrderedIndex takes before it places them (see OrderedIndex): placing this many
-# in one go takes well under a millisecond at 150,000 keys, the longest a write waits.
+# in one go takes about a millisecond at 150,000 keys, the longest a write or read waits.
 PENDING_KEYS = 256
 
 
@@ -58,8 +58,8 @@ class OrderedIndex:
 
     New keys wait in a short unsorted list and are placed together, in order, when it is
     full or before the index is read. A lone insert searches chunks that a server's other
-    work has evicted from the CPU caches (~10 µs at 150,000 keys); a run of them keeps the
-    search path warm and costs a fraction of that per key. Every method reads through
+    work has evicted from the CPU caches (~10 µs at 150,000 keys); in a sorted run they
+    share the search path and cost about half that per key. Every method reads through
     :meth:`_settle`, so no caller ever sees the waiting keys out of place.
     """
 

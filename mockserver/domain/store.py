@@ -23,7 +23,7 @@ from mockserver.domain.types import TaskKey
 # By environment, the first environment of a tenant uses the tenant's own index for as
 # long as it is the only one, and so holds every task (or execution) of the tenant: most
 # tenants work in one environment, and each new task then costs one index insert, not two
-# (~12 µs of a CreateTask in a server at 100,000 tasks). A second environment gives the
+# (a few µs of a CreateTask in a server at 100,000 tasks). A second environment gives the
 # first its own copy (O(n), once); when deletions leave one environment again, its next
 # key makes it share again.
 Indexes = dict[str, OrderedIndex | TaskKey]
