@@ -88,27 +88,29 @@ def canonical(shape: Shape, value: object, path: str) -> JsonObject:
         item = value.get(key)
         if item is None:
             continue
-        where = f"{path}.{key}"
-        if field.kind == "string":
+        # The field's path is only built when needed (an error, a nested message): every
+        # stored spec passes through here.
+        kind = field.kind
+        if kind == "string":
             if not isinstance(item, str):
-                raise _type_error(where, "a string", item)
+                raise _type_error(f"{path}.{key}", "a string", item)
             if item or field.presence:
                 out[key] = item
-        elif field.kind == "bool":
+        elif kind == "bool":
             if not isinstance(item, bool):
-                raise _type_error(where, "a boolean", item)
+                raise _type_error(f"{path}.{key}", "a boolean", item)
             if item or field.presence:
                 out[key] = item
-        elif field.kind == "message":
+        elif kind == "message":
             assert field.shape is not None
-            out[key] = canonical(field.shape, item, where)
-        elif field.kind == "strings":
-            strings = string_list(value, key, where)
+            out[key] = canonical(field.shape, item, f"{path}.{key}")
+        elif kind == "strings":
+            strings = string_list(value, key, f"{path}.{key}")
             if strings:
                 out[key] = strings
         else:
             assert field.shape is not None
-            items = canonical_list(field.shape, item, where)
+            items = canonical_list(field.shape, item, f"{path}.{key}")
             if items:
                 out[key] = items
     return out
@@ -229,6 +231,8 @@ def required_id(request: Mapping[str, Any], key: str, path: str = "") -> str:
 
 def id_list(request: Mapping[str, Any], key: str, path: str = "") -> list[str]:
     """A repeated UUID field, lower-cased, duplicates removed (first occurrence kept)."""
+    if request.get(key) is None:
+        return []  # the usual case, without the walk below
     where = path or key
     seen: dict[str, None] = {}
     for index, item in enumerate(string_list(request, key, path)):

@@ -23,9 +23,14 @@ from mockserver.domain.timestamps import format_timestamp
 from mockserver.domain.types import JsonObject, Micros, TaskKey
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, though never changed once stored (an update makes a new record through
+# dataclasses.replace): a frozen __init__ sets each field through object.__setattr__,
+# ~1.5 µs of every CreateTask.
+@dataclass(slots=True)
 class TaskRecord:
-    """A stored task. ``spec``, ``creator`` and triggers are canonical proto3 JSON."""
+    """A stored task. ``spec``, ``creator`` and triggers are canonical proto3 JSON.
+
+    Read only: share it, never change it (an update makes a new record)."""
 
     id: str
     environment_id: str
@@ -37,8 +42,9 @@ class TaskRecord:
     triggered_by: tuple[JsonObject, ...]
     spec: JsonObject
     depends_on: tuple[str, ...]
-    # The rendered proto3 JSON, made on first read. A record never changes (an update
-    # makes a new one, without this field), so the cache never goes stale.
+    # The rendered proto3 JSON, made on first read: the one field set after creation. A
+    # record never changes (an update makes a new one, without this field), so the cache
+    # never goes stale.
     rendered: JsonObject | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
@@ -74,30 +80,30 @@ class CreateTask:
     def parse(cls, request: JsonObject) -> CreateTask:
         """Read and canonicalise a CreateTask request."""
         metadata = protojson.message(request, "metadata") or {}
-        return cls(
+        return cls(  # positional, in field order: keywords cost ~0.3 µs per CreateTask
             # Interned: many tasks share a few environments, so they share one string.
-            environment_id=sys.intern(protojson.required_id(request, "environmentId")),
-            reference=protojson.string(metadata, "reference", "metadata.reference"),
-            name=protojson.string(metadata, "name", "metadata.name"),
-            description=protojson.string(metadata, "description", "metadata.description"),
-            triggered_by=_triggers(metadata.get("triggeredBy"), "metadata.triggeredBy"),
-            spec=protojson.canonical(TASK_SPEC, request.get("spec") or {}, "spec"),
-            depends_on=tuple(protojson.id_list(request, "dependsOn")),
+            sys.intern(protojson.required_id(request, "environmentId")),
+            protojson.string(metadata, "reference", "metadata.reference"),
+            protojson.string(metadata, "name", "metadata.name"),
+            protojson.string(metadata, "description", "metadata.description"),
+            _triggers(metadata.get("triggeredBy"), "metadata.triggeredBy"),
+            protojson.canonical(TASK_SPEC, request.get("spec") or {}, "spec"),
+            tuple(protojson.id_list(request, "dependsOn")),
         )
 
     def record(self, task_id: str, created_us: Micros, creator: JsonObject) -> TaskRecord:
         """The task this request creates."""
-        return TaskRecord(
-            id=task_id,
-            environment_id=self.environment_id,
-            created_us=created_us,
-            creator=creator,
-            reference=self.reference,
-            name=self.name,
-            description=self.description,
-            triggered_by=self.triggered_by,
-            spec=self.spec,
-            depends_on=self.depends_on,
+        return TaskRecord(  # positional, in field order, as in parse
+            task_id,
+            self.environment_id,
+            created_us,
+            creator,
+            self.reference,
+            self.name,
+            self.description,
+            self.triggered_by,
+            self.spec,
+            self.depends_on,
         )
 
 
@@ -175,7 +181,7 @@ def task_json(task: TaskRecord) -> JsonObject:
     rendered = task.rendered
     if rendered is None:
         rendered = _render(task)
-        object.__setattr__(task, "rendered", rendered)  # frozen: the cache is the exception
+        task.rendered = rendered
     return rendered
 
 
