@@ -117,26 +117,29 @@ class Journal:
         return self._bytes
 
     def record(self, tenant: str, entry: JournalEntry) -> None:
-        entry = self._bounded(entry)
+        limit = self.max_entry_bytes
+        if entry.request_bytes > limit or entry.response_bytes > limit:
+            entry = self._bounded(entry)
+        cost = entry.cost
         with self._lock:
-            journal = self._journals.get(tenant)
+            journals = self._journals
+            journal = journals.get(tenant)
             if journal is None:
                 # The key (a bearer token, as long as a header allows) counts too: with
                 # any token accepted, a client can make a journal per request.
-                journal = self._journals[tenant] = _TenantJournal()
+                journal = journals[tenant] = _TenantJournal()
                 journal.bytes = len(tenant)
                 self._bytes += len(tenant)
             else:
-                self._journals.move_to_end(tenant)
-            journal.entries.append(entry)
-            journal.bytes += entry.cost
-            self._bytes += entry.cost
-            while journal.entries and (
-                len(journal.entries) > self.size or journal.bytes > self.tenant_bytes
-            ):
+                journals.move_to_end(tenant)
+            entries = journal.entries
+            entries.append(entry)
+            journal.bytes += cost
+            self._bytes += cost
+            while entries and (len(entries) > self.size or journal.bytes > self.tenant_bytes):
                 self._drop_oldest(tenant, journal)
-            while self._bytes > self.max_bytes and self._journals:
-                oldest_tenant, oldest = next(iter(self._journals.items()))
+            while self._bytes > self.max_bytes and journals:
+                oldest_tenant, oldest = next(iter(journals.items()))
                 self._drop_oldest(oldest_tenant, oldest)
 
     def _bounded(self, entry: JournalEntry) -> JournalEntry:
@@ -153,9 +156,9 @@ class Journal:
         )
 
     def _drop_oldest(self, tenant: str, journal: _TenantJournal) -> None:
-        dropped = journal.entries.popleft()
-        journal.bytes -= dropped.cost
-        self._bytes -= dropped.cost
+        cost = journal.entries.popleft().cost
+        journal.bytes -= cost
+        self._bytes -= cost
         if not journal.entries:
             self._bytes -= journal.bytes  # what is left is the key
             journal.bytes = 0

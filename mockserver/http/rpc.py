@@ -443,16 +443,17 @@ class RpcEndpoint:
 
         ``response`` is the message answered or the error body (``None``: no answer)."""
         if caller is not None:
+            # Positional: keywords would cost a third of the entry's making, on every call.
             entry = JournalEntry(
-                method=self.method.name,
-                request=request,
-                code=code,
-                http_status=status,
-                time_us=self.backend.now(caller),
-                fault=None if fault is None else fault.to_json(),
-                response=response,
-                request_bytes=request_bytes,
-                response_bytes=response_bytes,
+                self.method.name,
+                request,
+                code,
+                status,
+                self.backend.now(caller),
+                response,
+                None if fault is None else fault.to_json(),
+                request_bytes,
+                response_bytes,
             )
             self.journal.record(caller.token, entry)
         if self.request_log is not None:
