@@ -13,8 +13,11 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from mockserver.domain import JsonObject, format_timestamp
 
@@ -39,7 +42,16 @@ class JournalEntry:
     """One API call. ``request`` is the body as the client sent it (``None`` if unreadable);
     ``response`` the message answered (proto3 JSON, whatever the codec) or the Connect
     error body ``{"code", "message"}``. Both may be shared with the store, and an entry is
-    never changed once recorded: read only."""
+    never changed once recorded: read only.
+
+    An RPC's entry usually keeps the request as it came over the wire instead
+    (``wire_request``, decoded by ``read_request`` when the entry is read), and a JSON
+    response as its bytes (``wire_response``): one bytes object is cheaper to keep than
+    the dicts it decodes to. In a server at ~10,000 tasks, the dicts of the last 10,000
+    calls cost each CreateTask ~270 more cache misses (L2-sized, simulated by callgrind),
+    in the collector's walks and when the dicts are finally freed. Read both through
+    :meth:`request_json` and :meth:`response_json`.
+    """
 
     method: str
     request: Any
@@ -52,6 +64,21 @@ class JournalEntry:
     response_bytes: int = 0  # size of the response message (before compression)
     request_truncated: bool = False  # the request was too big to keep; only its size is
     response_truncated: bool = False
+    wire_request: bytes | None = None  # instead of ``request``: the message's bytes
+    read_request: Callable[[bytes], Any] | None = None  # and what decodes them
+    wire_response: bytes | None = None  # instead of ``response``: its JSON
+
+    def request_json(self) -> Any:
+        """The request as proto3 JSON (``None``: not kept, or unreadable)."""
+        if self.wire_request is not None and self.read_request is not None:
+            return self.read_request(self.wire_request)
+        return self.request
+
+    def response_json(self) -> Any:
+        """The response as proto3 JSON, or the error body (``None``: not kept, no answer)."""
+        if self.wire_response is not None:
+            return orjson.loads(self.wire_response)
+        return self.response
 
     @property
     def cost(self) -> int:
@@ -64,11 +91,11 @@ class JournalEntry:
     def to_json(self) -> JsonObject:
         out: JsonObject = {
             "method": self.method,
-            "request": self.request,
+            "request": self.request_json(),
             "code": self.code,
             "httpStatus": self.http_status,
             "time": format_timestamp(self.time_us),
-            "response": self.response,
+            "response": self.response_json(),
         }
         if self.fault is not None:
             out["fault"] = self.fault
@@ -147,13 +174,15 @@ class Journal:
         response_truncated = entry.response_bytes > self.max_entry_bytes
         if not (request_truncated or response_truncated):
             return entry
-        return dataclasses.replace(
-            entry,
-            request=None if request_truncated else entry.request,
-            response=None if response_truncated else entry.response,
-            request_truncated=request_truncated,
-            response_truncated=response_truncated,
-        )
+        if request_truncated:
+            entry = dataclasses.replace(
+                entry, request=None, wire_request=None, request_truncated=True
+            )
+        if response_truncated:
+            entry = dataclasses.replace(
+                entry, response=None, wire_response=None, response_truncated=True
+            )
+        return entry
 
     def _drop_oldest(self, tenant: str, journal: _TenantJournal) -> None:
         cost = journal.entries.popleft().cost

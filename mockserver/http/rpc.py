@@ -13,6 +13,7 @@ dict, so validation and the domain never know which one a client spoke.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 import time
@@ -23,7 +24,7 @@ from typing import Final
 from mockserver.domain import Backend, Caller, DomainError, Fault, JsonObject
 from mockserver.http.auth import Authenticator
 from mockserver.http.body import ClientDisconnected, read_body
-from mockserver.http.codecs import CODECS_BY_NAME, Codec, select_codec
+from mockserver.http.codecs import CODECS, CODECS_BY_NAME, Codec, select_codec
 from mockserver.http.compression import (
     GZIP,
     GZIP_MIN_BYTES,
@@ -77,14 +78,17 @@ RequestLog = Callable[[str, str | None, int | None, float, Fault | None], None]
 class RequestHeaders:
     """The few request headers the endpoint looks at, read in one pass.
 
-    :func:`negotiate` fills in what it derives from them: the request's compression
-    (``None``: identity), its deadline in seconds, and a Connect GET's query.
+    :func:`negotiate` fills in what it derives from them: the request's codec and
+    compression (``None``: identity), its deadline in seconds, and a Connect GET's query;
+    :func:`read_message` the message's bytes.
     """
 
     __slots__ = (
         "accept_encoding",
         "authorization",
+        "body",
         "body_bytes",
+        "codec",
         "compression",
         "content_encoding",
         "content_length",
@@ -107,7 +111,9 @@ class RequestHeaders:
         self.compression: str | None = None
         self.timeout: float | None = None
         self.get_query: GetQuery | None = None
+        self.codec: Codec | None = None
         self.body_bytes = 0  # the message's size once read (decompressed), for the journal
+        self.body: bytes | None = None  # the message (decompressed) once decoded
         self.host: str | None = None
 
 
@@ -151,6 +157,8 @@ def origin_of(host: str | None, scheme: str) -> str | None:
 # Messages up to this size are decoded right on the event loop (well under a millisecond);
 # larger ones, up to --max-body-bytes, on a worker thread.
 INLINE_DECODE_BYTES: Final = 64 * 1024
+
+_JSON_CODEC: Final = CODECS["application/json"]
 
 _ALLOW_POST: Final = "POST"
 _ALLOW_GET_POST: Final = "GET, POST"
@@ -223,6 +231,7 @@ def negotiate(scope: Scope, headers: RequestHeaders, method: RpcMethod) -> Codec
         codec = found
         headers.compression = request_compression(get_query.compression)
         headers.get_query = get_query
+    headers.codec = codec
     return codec
 
 
@@ -252,8 +261,11 @@ async def read_message(
             body = gunzip(body, limit)
     headers.body_bytes = len(body)
     if len(body) > INLINE_DECODE_BYTES:
-        return await to_thread(codec.decode, body, method)
-    return codec.decode(body, method)
+        message = await to_thread(codec.decode, body, method)
+    else:
+        message = codec.decode(body, method)
+    headers.body = body
+    return message
 
 
 class RpcEndpoint:
@@ -282,12 +294,15 @@ class RpcEndpoint:
         self.request_log = request_log
         self.origin_from_host = origin_from_host
         self.paginated = "pagination" in normalizer.fields
+        # What reads a request back from the journal, one per codec (shared by entries).
+        self._request_readers: dict[Codec, Callable[[bytes], JsonObject]] = {
+            codec: functools.partial(codec.decode, method=method) for codec in CODECS.values()
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter() if self.request_log is not None else 0.0
         headers = read_headers(scope)
         caller: Caller | None = None
-        request: object = None
         fault: Fault | None = None
         try:
             try:
@@ -303,9 +318,7 @@ class RpcEndpoint:
                 origin = origin_of(headers.host, scope.get("scheme", "http"))
                 if origin is not None:
                     caller = dataclasses.replace(caller, origin=origin)
-            request = decoded = await read_message(
-                receive, headers, codec, self.method, self.max_body_bytes
-            )
+            decoded = await read_message(receive, headers, codec, self.method, self.max_body_bytes)
             message = self.normalizer.normalize(decoded)
             if self.paginated and headers.get_query is None and scope.get("query_string"):
                 message = merge_query_pagination(message, scope["query_string"])
@@ -318,7 +331,7 @@ class RpcEndpoint:
                     if fault.kind != "delay":
                         await self._wait(fault.delay, headers.timeout)
                         if fault.kind == "drop":
-                            self._finish(caller, request, None, None, fault, started)
+                            self._finish(caller, headers, None, None, fault, started)
                             await self._drop(scope, send)
                             return
                         raise self._fault_error(fault)
@@ -329,6 +342,7 @@ class RpcEndpoint:
             response = self.backend.call(caller, self.method.name, message)
             encoded = codec.encode(response, self.method)
             response_bytes = len(encoded)
+            wire_response = encoded if codec is _JSON_CODEC else None
             extra_headers: list[tuple[bytes, bytes]] | None = None
             if (
                 len(encoded) >= GZIP_MIN_BYTES
@@ -340,22 +354,19 @@ class RpcEndpoint:
         except ClientDisconnected:
             return
         except ConnectError as error:
-            await self._fail(send, caller, request, error, fault, started, headers.body_bytes)
+            await self._fail(send, caller, headers, error, fault, started)
             return
         except DomainError as error:
-            domain_error = from_domain(error)
-            await self._fail(
-                send, caller, request, domain_error, fault, started, headers.body_bytes
-            )
+            await self._fail(send, caller, headers, from_domain(error), fault, started)
             return
         except Exception:
             # A bug of the fake; say so instead of letting the server answer with a 500 page.
             logger.exception("unexpected error in %s", self.method.name)
             internal = ConnectError(Code.internal, f"internal error in {self.method.name}")
-            await self._fail(send, caller, request, internal, fault, started, headers.body_bytes)
+            await self._fail(send, caller, headers, internal, fault, started)
             return
         self._finish(
-            caller, request, "ok", 200, fault, started, response, headers.body_bytes, response_bytes
+            caller, headers, "ok", 200, fault, started, response, response_bytes, wire_response
         )
         await send_json(send, encoded, codec.content_type.encode(), extra_headers)
 
@@ -406,54 +417,53 @@ class RpcEndpoint:
         self,
         send: Send,
         caller: Caller | None,
-        request: object,
+        headers: RequestHeaders,
         error: ConnectError,
         fault: Fault | None,
         started: float,
-        request_bytes: int,
     ) -> None:
-        answer = {"code": error.code.name, "message": error.message}
+        code = error.code.name
+        answer = {"code": code, "message": error.message}
         answer_bytes = len(error.message) + 32
-        self._finish(
-            caller,
-            request,
-            error.code.name,
-            error.http_status,
-            fault,
-            started,
-            answer,
-            request_bytes,
-            answer_bytes,
-        )
+        self._finish(caller, headers, code, error.http_status, fault, started, answer, answer_bytes)
         await send_error(send, error)
 
     def _finish(
         self,
         caller: Caller | None,
-        request: object,
+        headers: RequestHeaders,
         code: str | None,
         status: int | None,
         fault: Fault | None,
         started: float,
         response: object = None,
-        request_bytes: int = 0,
         response_bytes: int = 0,
+        wire_response: bytes | None = None,
     ) -> None:
         """Journal the call (callers with a valid token only) and log it if asked to.
 
-        ``response`` is the message answered or the error body (``None``: no answer)."""
+        ``response`` is the message answered or the error body (``None``: no answer);
+        ``wire_response`` its JSON, if it went out as JSON. The request is kept as the
+        bytes it was decoded from (none if it was not)."""
         if caller is not None:
+            body = headers.body
+            codec = headers.codec
             # Positional: keywords would cost a third of the entry's making, on every call.
             entry = JournalEntry(
                 self.method.name,
-                request,
+                None,
                 code,
                 status,
                 self.backend.now(caller),
-                response,
+                None if wire_response is not None else response,
                 None if fault is None else fault.to_json(),
-                request_bytes,
+                headers.body_bytes,
                 response_bytes,
+                False,
+                False,
+                body,
+                None if body is None or codec is None else self._request_readers[codec],
+                wire_response,
             )
             self.journal.record(caller.token, entry)
         if self.request_log is not None:
