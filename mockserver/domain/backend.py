@@ -41,7 +41,7 @@ from mockserver.domain.phases import parse_phase_filter
 from mockserver.domain.presenter import execution_json
 from mockserver.domain.scenario import Scenario
 from mockserver.domain.store import Indexes, TenantStore, index_of
-from mockserver.domain.tasks import CreateTask, TaskRecord, UpdateTask, task_json
+from mockserver.domain.tasks import CreateTask, TaskRecord, UpdateTask, fresh_task_json, task_json
 from mockserver.domain.tenancy import TenantControl
 from mockserver.domain.timestamps import format_timestamp, from_micros, seconds_to_micros, to_micros
 from mockserver.domain.timing import Timing
@@ -143,7 +143,7 @@ class Backend:
             self._objects += 1
             self.persistence.task_saved(caller.subject_id, task)
             self._commit()
-            return {"task": task_json(task)}
+            return {"task": fresh_task_json(task)}
 
     def get_task(self, caller: Caller, request: JsonObject) -> JsonObject:
         """GetTask -> ``{"task": ...}``."""

@@ -185,6 +185,14 @@ def task_json(task: TaskRecord) -> JsonObject:
     return rendered
 
 
+def fresh_task_json(task: TaskRecord) -> JsonObject:
+    """The proto3-JSON ``Task``, made now and not kept: for a task that has just been
+    created, which may never be read (a benchmark, a test that only starts it). Kept, its
+    rendering would be two more dicts per task for the garbage collector to walk on
+    every full collection; the first read makes and keeps its own."""
+    return _render(task)
+
+
 def _render(task: TaskRecord) -> JsonObject:
     # The record's creator, triggers and spec are shared, not copied: a record is never
     # changed (an update makes a new one), and the rendering is read-only too.
