@@ -52,6 +52,8 @@ def varint(value: int) -> bytes:
         value += 1 << 64
     if value < 0x80:
         return _SMALL[value]
+    if value < 0x4000:  # the length of most messages (a task is ~300 bytes)
+        return bytes((value & 0x7F | 0x80, value >> 7))
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)
@@ -65,8 +67,11 @@ def _tag(number: int, wire_type: int) -> bytes:
 
 
 # How MessageEncoder.encode writes a field: the two commonest kinds inline, the rest
-# through the field's emit function.
+# through the field's emit function. The compiled encoder (MessageEncoder.compile) also
+# writes a few more kinds inline: a string with presence (written even when empty), a
+# Timestamp or Duration, an enum without presence.
 _PLAIN_STRING, _SINGLE_MESSAGE, _OTHER = 0, 1, 2
+_PRESENT_STRING, _WELL_KNOWN, _ENUM = 3, 4, 5
 
 
 class MessageEncoder:
@@ -74,8 +79,10 @@ class MessageEncoder:
 
     def __init__(self, descriptor: Descriptor, shared: bool) -> None:
         self.descriptor = descriptor
-        # json name -> (kind, tag, sub-encoder, emit); filled in by encoder_for.
-        self.fields: dict[str, tuple[int, bytes, MessageEncoder | None, Emit]] = {}
+        # json name -> (kind, tag, helper, emit); filled in by encoder_for. The helper is
+        # what the kind needs: the sub-encoder of a message, the body function of a
+        # Timestamp or Duration, the numbers of an enum's names; else None.
+        self.fields: dict[str, tuple[int, bytes, Any, Emit]] = {}
         # id(dict) -> (dict, its bytes, its bytes after their length): for shared types.
         self._cache: dict[int, tuple[Mapping[str, Any], bytes, bytes]] | None = (
             {} if shared else None
@@ -131,7 +138,6 @@ class MessageEncoder:
                     append(_SMALL[size] if size < 0x80 else varint(size))
                     append(payload)
             elif kind == _SINGLE_MESSAGE:
-                assert sub is not None
                 payload = sub.encode(value)
                 size = len(payload)
                 append(tag)
@@ -172,15 +178,33 @@ class MessageEncoder:
                     "                append(SMALL[size] if size < 0x80 else varint(size))",
                     "                append(payload)",
                 ]
-            elif kind == _SINGLE_MESSAGE:
-                assert sub is not None
-                namespace[f"S{number}"] = sub.encode
+            elif kind == _PRESENT_STRING:
+                lines += [
+                    "            payload = value.encode('utf-8')",
+                    "            size = len(payload)",
+                    f"            append(T{number})",
+                    "            append(SMALL[size] if size < 0x80 else varint(size))",
+                    "            append(payload)",
+                ]
+            elif kind in (_SINGLE_MESSAGE, _WELL_KNOWN):
+                namespace[f"S{number}"] = sub.encode if kind == _SINGLE_MESSAGE else sub
                 lines += [
                     f"            payload = S{number}(value)",
                     "            size = len(payload)",
                     f"            append(T{number})",
                     "            append(SMALL[size] if size < 0x80 else varint(size))",
                     "            append(payload)",
+                ]
+            elif kind == _ENUM:
+                # As _enum: a name by its number (an unknown one is 0, so dropped), else
+                # the number itself; 0 is the default, not written.
+                namespace[f"N{number}"] = sub
+                lines += [
+                    f"            code = N{number}.get(value, 0)"
+                    " if isinstance(value, str) else int(value)",
+                    "            if code:",
+                    f"                append(T{number})",
+                    "                append(SMALL[code] if 0 < code < 0x80 else varint(code))",
                 ]
             else:
                 namespace[f"E{number}"] = emit
@@ -214,18 +238,27 @@ def encoder_for(
             return found
         encoder = encoders[message.full_name] = MessageEncoder(message, message.full_name in shared)
         for field in sorted(message.fields, key=lambda f: f.number):
-            kind, sub = _OTHER, None
+            kind, wire_type = _OTHER, _LEN
+            helper: Any = None
             single = field.label != FieldDescriptor.LABEL_REPEATED
-            if single and field.type == FieldDescriptor.TYPE_STRING and not field.has_presence:
-                kind = _PLAIN_STRING
+            well_known = _WELL_KNOWN_BODIES.get(
+                field.message_type.full_name if field.message_type is not None else ""
+            )
+            if single and field.type == FieldDescriptor.TYPE_STRING:
+                kind = _PRESENT_STRING if field.has_presence else _PLAIN_STRING
+            elif single and well_known is not None:
+                kind, helper = _WELL_KNOWN, well_known
             elif (
                 single
                 and field.type == FieldDescriptor.TYPE_MESSAGE
                 and not field.message_type.full_name.startswith("google.protobuf.")
             ):
-                kind, sub = _SINGLE_MESSAGE, build(field.message_type)
-            tag = _tag(field.number, _LEN)
-            encoder.fields[field.json_name] = (kind, tag, sub, _emitter(field, build))
+                kind, helper = _SINGLE_MESSAGE, build(field.message_type)
+            elif single and field.type == FieldDescriptor.TYPE_ENUM and not field.has_presence:
+                kind, wire_type = _ENUM, _VARINT
+                helper = {value.name: value.number for value in field.enum_type.values}
+            tag = _tag(field.number, wire_type)
+            encoder.fields[field.json_name] = (kind, tag, helper, _emitter(field, build))
         encoder.compile()
         return encoder
 
@@ -299,15 +332,11 @@ def _writer(
     """(value -> payload bytes, wire type, is-default test or None for messages)."""
     kind = field.type
     if kind == FieldDescriptor.TYPE_MESSAGE:
-        full_name = field.message_type.full_name
-        if full_name == "google.protobuf.Timestamp":
-            encode: Writer = timestamp_body
-        elif full_name == "google.protobuf.Duration":
-            encode = duration_body
-        else:
+        body = _WELL_KNOWN_BODIES.get(field.message_type.full_name)
+        if body is None:
             # Cached messages (a list page's tasks) come out already prefixed.
             return build(field.message_type).encode_prefixed, _LEN, None
-        return lambda value: _length_prefixed(encode(value)), _LEN, None
+        return lambda value: _length_prefixed(body(value)), _LEN, None
     if kind == FieldDescriptor.TYPE_STRING:
         return lambda value: _length_prefixed(value.encode("utf-8")), _LEN, _empty
     if kind == FieldDescriptor.TYPE_BYTES:
@@ -393,6 +422,8 @@ def _enum_default(numbers: Mapping[str, int]) -> Callable[[Any], bool]:
     return lambda value: _enum(numbers, value) == 0
 
 
+_WELL_KNOWN_BODIES: dict[str, Callable[[Any], bytes]] = {}  # filled in below
+
 _TIMESTAMP = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
     r"(?:[Zz]|([+-])(\d{2}):(\d{2}))"
@@ -450,6 +481,11 @@ def duration_body(value: Any) -> bytes:
     if negative:
         seconds, nanos = -seconds, -nanos
     return _seconds_and_nanos(seconds, nanos)
+
+
+_WELL_KNOWN_BODIES.update(
+    {"google.protobuf.Timestamp": timestamp_body, "google.protobuf.Duration": duration_body}
+)
 
 
 # -- decoding: a parsed message to proto3 JSON ------------------------------------------
