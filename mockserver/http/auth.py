@@ -23,6 +23,7 @@ ADMIN = Admin()
 # The callers remembered (at most this many, of tokens at most this long: 4 MiB at worst).
 _CALLERS_KEPT = 4096
 _KEPT_TOKEN_CHARS = 1024
+_KEPT_HEADER_CHARS = _KEPT_TOKEN_CHARS + 16  # "Bearer " and some spaces around it
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -49,6 +50,8 @@ class Authenticator:
         self.admins = frozenset(admin_tokens)
         # One Caller per token, so what it derives from the token is worked out once.
         self._callers: dict[str, Caller] = {}
+        # The same by the whole Authorization header, as it came (only accepted ones).
+        self._by_header: dict[str, Caller] = {}
 
     @property
     def restricted(self) -> bool:
@@ -57,6 +60,11 @@ class Authenticator:
 
     def caller(self, authorization: str | None) -> Caller:
         """The caller, or ``ConnectError(unauthenticated)``."""
+        if authorization is not None:
+            # A client sends the same header on every call: skip reading it again.
+            known = self._by_header.get(authorization)
+            if known is not None:
+                return known
         token = bearer_token(authorization)
         if token is None:
             raise ConnectError(
@@ -71,6 +79,11 @@ class Authenticator:
                 if len(self._callers) >= _CALLERS_KEPT:  # without --token, any token goes
                     self._callers.clear()
                 self._callers[token] = caller
+        assert authorization is not None  # a token came from it
+        if len(token) <= _KEPT_TOKEN_CHARS and len(authorization) <= _KEPT_HEADER_CHARS:
+            if len(self._by_header) >= _CALLERS_KEPT:
+                self._by_header.clear()
+            self._by_header[authorization] = caller
         return caller
 
     def optional_caller(self, authorization: str | None) -> Caller | None:

@@ -250,4 +250,5 @@ def select_codec(content_type: str | None) -> Codec | None:
     """The codec for a request ``Content-Type`` header, or ``None`` if none speaks it."""
     if content_type is None:
         return None
-    return CODECS.get(media_type(content_type))
+    exact = CODECS.get(content_type)  # what clients send, without parameters or spaces
+    return exact if exact is not None else CODECS.get(media_type(content_type))

@@ -61,4 +61,5 @@ def test_auth_keeps_one_caller_per_token_within_bounds(monkeypatch: pytest.Monke
     for name in ("bob", "carol", "dave", "erin"):
         assert auth.caller(f"Bearer {name}").token == name
         assert len(auth._callers) <= 3
+        assert len(auth._by_header) <= 3
     assert auth.caller("Bearer alice") == alice  # made again, the same caller
