@@ -36,3 +36,25 @@ def test_inprocess_benchmark_prints_every_request_kind(mode: list[str]) -> None:
     rows = [line.split(" | ")[0].strip("| ") for line in completed.stdout.splitlines()]
     assert [row for row in rows if row in ROWS] == ROWS
     assert ("cold caches" in completed.stdout) == bool(mode)
+
+
+def test_instruction_counts_come_from_the_callgrind_totals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bench/instructions.py divides callgrind's totals by the requests it counted."""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    import instructions
+
+    profile = tmp_path / "callgrind.out.1"
+    profile.write_text(
+        "events: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw\n"
+        "fn=(1) main\n0 7 1 1 0 0 0 0 0 0\n"
+        "totals: 1000 1 1 10 20 30 1 2 3\n",
+        encoding="utf-8",
+    )
+    counts = instructions.totals(profile)
+    assert counts["Ir"] == 1000
+    assert instructions.per_request(counts, 10) == (100.0, 6.0, 0.6)
+    (tmp_path / "empty").write_text("events: Ir\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no totals"):
+        instructions.totals(tmp_path / "empty")
