@@ -25,7 +25,7 @@ from mockserver.domain.types import JsonObject, Micros, TaskKey
 
 # Not frozen, though never changed once stored (an update makes a new record through
 # dataclasses.replace): a frozen __init__ sets each field through object.__setattr__,
-# ~1.5 µs of every CreateTask.
+# ~15,000 of a CreateTask's ~320,000 instructions in a server (callgrind).
 @dataclass(slots=True)
 class TaskRecord:
     """A stored task. ``spec``, ``creator`` and triggers are canonical proto3 JSON.
