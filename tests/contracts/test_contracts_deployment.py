@@ -262,6 +262,10 @@ def test_deployment_manual_clock_gets_a_hint() -> None:
 
 @pytest.mark.slow
 def test_deployment_ctrl_c_cleans_up(tenant: MockClient) -> None:
+    # GetTask runs after CreateTask; slowed down, it keeps the run going well past the
+    # first created task, so the interrupt lands mid-run however fast the machine is
+    # (on a loaded CI machine the whole run once ended before the journal showed it).
+    tenant.set_scenario({"latency": {"GetTask": 0.05}})
     process = _cli(
         "--base-url",
         tenant.url,
