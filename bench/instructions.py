@@ -26,12 +26,18 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
-from run import _proto_bytes, create_task_request, reference  # bench/ is on the path
+from run import (  # bench/ is on the path
+    SetupError,
+    _proto_bytes,
+    _wait_for_port,
+    create_task_request,
+    free_port,
+    reference,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "/gitpod.v1.EnvironmentAutomationService"
@@ -103,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("instructions: needs valgrind (apt-get install -y valgrind)", file=sys.stderr)
         return 1
-    port = _free_port()
+    port = free_port()
     if args.target == "fake":
         server = [sys.executable, "-m", "mockserver", "--clock", "manual"]
         path = f"{SERVICE}/CreateTask"
@@ -129,15 +135,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         log = (Path(work) / "server.log").open("wb")
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
         try:
-            _wait_for_port(port, process)
+            _wait_for_port(process, Path(work) / "server.log", port)
             send(port, path, args.proto, "w", args.requests)  # warm-up, not counted
             _control(process.pid, "-i", "on")
             answered = send(port, path, args.proto, "m", args.requests)
             _control(process.pid, "-i", "off")
             _control(process.pid, "-d")
+        except SetupError as error:
+            print(f"instructions: the server under valgrind {error}", file=sys.stderr)
+            return 1
         finally:
             process.terminate()
             process.wait(timeout=60)
+            log.close()
         dumps = sorted(Path(work).glob("callgrind.out.*"))
         if not dumps:
             print("instructions: callgrind wrote no profile", file=sys.stderr)
@@ -155,30 +165,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _control(pid: int, *arguments: str) -> None:
     subprocess.run(["callgrind_control", *arguments, str(pid)], check=True, capture_output=True)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
-    import socket
-
-    deadline = time.monotonic() + 600  # under valgrind, start-up takes a while
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the server exited under valgrind")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError("the server did not listen within 10 minutes")
 
 
 if __name__ == "__main__":

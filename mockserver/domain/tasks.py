@@ -180,7 +180,7 @@ def task_json(task: TaskRecord) -> JsonObject:
     """
     rendered = task.rendered
     if rendered is None:
-        rendered = _render(task)
+        rendered = fresh_task_json(task)
         task.rendered = rendered
     return rendered
 
@@ -190,10 +190,6 @@ def fresh_task_json(task: TaskRecord) -> JsonObject:
     created, which may never be read (a benchmark, a test that only starts it). Kept, its
     rendering would be two more dicts per task for the garbage collector to walk on
     every full collection; the first read makes and keeps its own."""
-    return _render(task)
-
-
-def _render(task: TaskRecord) -> JsonObject:
     # The record's creator, triggers and spec are shared, not copied: a record is never
     # changed (an update makes a new one), and the rendering is read-only too.
     metadata: JsonObject = {"createdAt": format_timestamp(task.created_us)}

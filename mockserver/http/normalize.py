@@ -82,19 +82,7 @@ class MessageNormalizer:
                 raise ConnectError(
                     Code.invalid_argument, f"{path}{name}: field given more than once"
                 )
-            # The two shapes nearly every field has, without the general walk below (a
-            # third of a CreateTask's normalizing): a nested message, and a string that
-            # is not an enum name (for any other kind a string is kept as it is anyway,
-            # right or wrong, for the validator to judge).
-            kind = spec.kind
-            nested = spec.message
-            if type(value) is dict and nested is not None and not spec.repeated:
-                out[name] = nested.normalize(value, f"{path}{name}.")
-                continue
-            if type(value) is str and kind != _ENUM:
-                out[name] = value
-                continue
-            sized = isinstance(value, list) or (isinstance(value, dict) and kind != _MESSAGE)
+            sized = isinstance(value, list) or (isinstance(value, dict) and spec.kind != _MESSAGE)
             if sized and len(value) > MAX_ITEMS:
                 raise ConnectError(
                     Code.invalid_argument,

@@ -423,8 +423,6 @@ def _enum_default(numbers: Mapping[str, int]) -> Callable[[Any], bool]:
     return lambda value: _enum(numbers, value) == 0
 
 
-_WELL_KNOWN_BODIES: dict[str, Callable[[Any], bytes]] = {}  # filled in below
-
 _TIMESTAMP = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
     r"(?:[Zz]|([+-])(\d{2}):(\d{2}))"
@@ -484,9 +482,11 @@ def duration_body(value: Any) -> bytes:
     return _seconds_and_nanos(seconds, nanos)
 
 
-_WELL_KNOWN_BODIES.update(
-    {"google.protobuf.Timestamp": timestamp_body, "google.protobuf.Duration": duration_body}
-)
+# The message bodies of the well-known types written from their proto3-JSON strings.
+_WELL_KNOWN_BODIES: dict[str, Callable[[Any], bytes]] = {
+    "google.protobuf.Timestamp": timestamp_body,
+    "google.protobuf.Duration": duration_body,
+}
 
 
 # -- decoding: a parsed message to proto3 JSON ------------------------------------------
