@@ -11,11 +11,18 @@ import pytest
 
 from tests.support.server_process import ServerProcess
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+# The README and the reference pages under docs/: their examples are tested as written.
+DOCUMENTS = (README, *sorted((ROOT / "docs").glob("*.md")))
 
 
 def _python_blocks() -> list[str]:
-    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    return [
+        block
+        for document in DOCUMENTS
+        for block in re.findall(r"```python\n(.*?)```", document.read_text(encoding="utf-8"), re.S)
+    ]
 
 
 def test_readme_in_process_example_runs() -> None:
