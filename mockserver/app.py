@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +36,14 @@ from mockserver.http.auth import Authenticator
 from mockserver.http.connect import ConnectError, Receive, Scope, Send, error_response, from_domain
 from mockserver.http.control import ControlApi
 from mockserver.http.journal import Journal
-from mockserver.http.normalize import build_normalizer
+from mockserver.http.normalize import MessageNormalizer, build_normalizer
 from mockserver.http.request_log import stream_request_log
 from mockserver.http.rpc import RAW_SEND_KEY, RpcEndpoint, UnknownMethodEndpoint
 from mockserver.http.ui import ui_routes
 from mockserver.http.validation import RequestValidator
 from mockserver.state_file import SqliteState, StateFileError, open_state
 from openapi.errors import Code, codes_for_status
-from openapi.methods import METHODS_BY_NAME, SERVICE
+from openapi.methods import METHODS, METHODS_BY_NAME, SERVICE
 
 __all__ = [
     "CORS_ALLOW_HEADERS",
@@ -92,6 +92,7 @@ def _rpc_routes(
     config: ServerConfig,
     authenticator: Authenticator,
     journal: Journal,
+    normalizers: Mapping[str, MessageNormalizer],
 ) -> list[Route]:
     routes: list[Route] = []
     for path, item in document["paths"].items():
@@ -101,7 +102,7 @@ def _rpc_routes(
         endpoint = RpcEndpoint(
             method,
             backend,
-            normalizer=build_normalizer(method.request, strict=config.strict),
+            normalizer=normalizers[method.name],
             validator=RequestValidator.for_operation(document, path),
             authenticator=authenticator,
             journal=journal,
@@ -287,7 +288,12 @@ def create_app(config: ServerConfig | None = None, *, backend: Backend | None = 
     document = load_document()
     authenticator = Authenticator(config.tokens, config.admin_tokens)
     journal = Journal(config.journal_size)
-    control = ControlApi(backend, journal, authenticator, config.max_body_bytes)
+    # One per method, shared: the RPC routes normalize with them, and journal queries
+    # read a journaled request back the same way.
+    normalizers = {
+        method.name: build_normalizer(method.request, strict=config.strict) for method in METHODS
+    }
+    control = ControlApi(backend, journal, authenticator, config.max_body_bytes, normalizers)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -295,7 +301,7 @@ def create_app(config: ServerConfig | None = None, *, backend: Backend | None = 
         if store is not None:
             close_state_file(backend, store)
 
-    rpc_routes = _rpc_routes(document, backend, config, authenticator, journal)
+    rpc_routes = _rpc_routes(document, backend, config, authenticator, journal, normalizers)
     app = FakeApp(
         middleware=_cors(config.cors_origins),
         routes=[

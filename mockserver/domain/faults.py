@@ -47,9 +47,12 @@ __all__ = [
     "FaultKind",
     "FaultRule",
     "FaultState",
+    "FieldMiss",
     "RateLimit",
     "RequestMatch",
+    "field_value",
     "parse_faults",
+    "parse_request_match",
 ]
 
 # Connect's error codes (protocol spec, "Error Codes"); the domain keeps no HTTP table.
@@ -112,6 +115,14 @@ class RequestMatch:
     def matches(self, request: JsonObject) -> bool:
         return all(_field_matches(request, path, pattern) for path, pattern in self.fields)
 
+    def misses(self, request: JsonObject) -> tuple[FieldMiss, ...]:
+        """The fields that do not match, each with the value found (for near misses)."""
+        return tuple(
+            FieldMiss(".".join(path), pattern.pattern, field_value(request, path))
+            for path, pattern in self.fields
+            if not _field_matches(request, path, pattern)
+        )
+
     def to_dict(self) -> dict[str, str]:
         return {".".join(path): pattern.pattern for path, pattern in self.fields}
 
@@ -123,6 +134,16 @@ class RequestMatch:
 
     def __hash__(self) -> int:
         return hash(tuple(self.to_dict().items()))
+
+
+@dataclass(frozen=True, slots=True)
+class FieldMiss:
+    """A field of a :class:`RequestMatch` that a request failed: its dotted ``path``, the
+    ``pattern`` it had to match and the ``value`` it had (``None``: absent)."""
+
+    path: str
+    pattern: str
+    value: object
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,7 +346,7 @@ def _parse_rule(raw: object, path: str) -> FaultRule:
         raise FaultError(f"{path}: a fault needs a code, drop, rate_limit or latency")
     return FaultRule(
         method=method,
-        match=_request_match(raw.get("match"), f"{path}.match"),
+        match=parse_request_match(raw.get("match"), f"{path}.match"),
         code=code,
         message=message,
         times=_count(raw.get("times"), f"{path}.times"),
@@ -339,7 +360,9 @@ def _parse_rule(raw: object, path: str) -> FaultRule:
     )
 
 
-def _request_match(raw: object, path: str) -> RequestMatch:
+def parse_request_match(raw: object, path: str = "match") -> RequestMatch:
+    """A ``match`` mapping (dotted field path to RE2 pattern); :class:`FaultError` names
+    the offending key under ``path``. Shared by fault rules and journal queries."""
     if raw is None:
         return RequestMatch()
     if not isinstance(raw, dict):
@@ -410,10 +433,16 @@ def _seconds_value(raw: object, path: str) -> float:
     return raw
 
 
-def _field_matches(request: JsonObject, path: tuple[str, ...], pattern: Pattern) -> bool:
+def field_value(request: JsonObject, path: tuple[str, ...]) -> object:
+    """The value at a dotted path of a proto3-JSON message (``None``: absent)."""
     value: object = request
     for part in path:
         value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def _field_matches(request: JsonObject, path: tuple[str, ...], pattern: Pattern) -> bool:
+    value = field_value(request, path)
     if isinstance(value, list):
         return any(pattern.search(_text(item)) is not None for item in value)
     return pattern.search(_text(value)) is not None

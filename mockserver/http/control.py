@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -26,6 +27,7 @@ from starlette.routing import Route
 from mockserver.domain import (
     Backend,
     Caller,
+    JsonObject,
     Scenario,
     ScenarioError,
     format_timestamp,
@@ -35,7 +37,15 @@ from mockserver.http import codecs
 from mockserver.http.auth import Admin, Authenticator
 from mockserver.http.body import ClientDisconnected, read_body
 from mockserver.http.connect import ConnectError
-from mockserver.http.journal import Journal
+from mockserver.http.journal import Journal, JournalEntry
+from mockserver.http.normalize import MessageNormalizer
+from mockserver.http.verification import (
+    NEAR_MISSES,
+    Findings,
+    JournalQuery,
+    QueryError,
+    find,
+)
 from openapi.errors import Code
 
 __all__ = ["OVERVIEW_REQUESTS", "ControlApi"]
@@ -56,11 +66,13 @@ class ControlApi:
         journal: Journal,
         authenticator: Authenticator,
         max_body_bytes: int,
+        normalizers: Mapping[str, MessageNormalizer],
     ) -> None:
         self.backend = backend
         self.journal = journal
         self.authenticator = authenticator
         self.max_body_bytes = max_body_bytes
+        self.normalizers = normalizers
 
     def routes(self) -> list[Route]:
         return [
@@ -72,6 +84,8 @@ class ControlApi:
             Route("/_mock/state", self.put_state, methods=["PUT"]),
             Route("/_mock/requests", self.get_requests, methods=["GET"]),
             Route("/_mock/requests", self.clear_requests, methods=["DELETE"]),
+            Route("/_mock/requests/find", self.find_requests, methods=["POST"]),
+            Route("/_mock/requests/count", self.count_requests, methods=["POST"]),
             Route("/_mock/scenario", self.get_scenario, methods=["GET"]),
             Route("/_mock/scenario", self.put_scenario, methods=["PUT"]),
             Route("/_mock/logs/{execution_id}", self.logs, methods=["GET"]),
@@ -192,6 +206,71 @@ class ControlApi:
             return _json({"requests": every})
         entries = self.journal.entries(self._caller(request).token)
         return _json({"requests": [entry.to_json() for entry in entries]})
+
+    async def find_requests(self, request: Request) -> Response:
+        """The journaled calls that fit a query (see :mod:`mockserver.http.verification`):
+        ``{"requests", "unknown"}``, and ``nearMisses`` when nothing fits."""
+        entries, render = await self._search(request)
+        findings = self._find(await self._query(request), entries)
+        answer: dict[str, Any] = {
+            "requests": [render(index) for index in findings.matched],
+            "unknown": [render(index) for index in findings.unknown],
+        }
+        if not findings.matched:
+            answer["nearMisses"] = [
+                {"request": render(near.index), "failed": [miss.to_json() for miss in near.misses]}
+                for near in findings.near_misses
+            ]
+        return _json(answer)
+
+    async def count_requests(self, request: Request) -> Response:
+        """``{"count": N, "unknown": M}``: the same query as find, counted."""
+        entries, _ = await self._search(request)
+        findings = self._find(await self._query(request), entries, near_misses=0)
+        return _json({"count": len(findings.matched), "unknown": len(findings.unknown)})
+
+    async def _query(self, request: Request) -> JournalQuery:
+        """The body's query; an empty body is ``{}``: every call."""
+        body = await self._body(request)
+        try:
+            data = codecs.loads(body) if body.strip() else None
+        except ValueError as error:
+            raise ConnectError(Code.invalid_argument, f"body: not valid JSON: {error}") from None
+        try:
+            return JournalQuery.parse(data)
+        except QueryError as error:
+            raise ConnectError(Code.invalid_argument, str(error)) from None
+
+    async def _search(
+        self, request: Request
+    ) -> tuple[list[JournalEntry], Callable[[int], JsonObject]]:
+        """The entries the caller may search, and how to render the one at an index."""
+        if isinstance(self._identity(request), Admin):
+            pairs = self.journal.all_entries()
+            entries = [entry for _, entry in pairs]
+
+            def render_tagged(index: int) -> JsonObject:
+                token, entry = pairs[index]
+                return {**entry.to_json(), "tenant": subject_id_for(token)}
+
+            return entries, render_tagged
+        entries = self.journal.entries(self._caller(request).token)
+        return entries, lambda index: entries[index].to_json()
+
+    def _find(
+        self, query: JournalQuery, entries: list[JournalEntry], near_misses: int = NEAR_MISSES
+    ) -> Findings:
+        return find(query, entries, self._understood, near_misses=near_misses)
+
+    def _understood(self, entry: JournalEntry) -> JsonObject:
+        """A journaled request as the RPC route understood it: decoded, then normalized."""
+        request = entry.request_json()
+        if not isinstance(request, dict):
+            return {}
+        try:
+            return self.normalizers[entry.method].normalize(request)
+        except ConnectError:  # refused at the time too (a field given twice): as sent
+            return request
 
     async def clear_requests(self, request: Request) -> Response:
         identity = self._identity(request)
