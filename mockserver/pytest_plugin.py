@@ -14,6 +14,8 @@ Installing the package is enough::
 - ``mockserver`` (function): a :class:`~mockserver.testing.MockClient` for a fresh tenant
   (a new bearer token), so tests never see each other's data, scenario, faults or clock,
   and need no reset. ``mockserver.sdk()`` is a ready official-SDK client.
+- A failing test that used ``mockserver`` gets a report section, "mockserver journal":
+  its tenant's calls, one line each, newest last.
 - ``@pytest.mark.mockserver(scenario=..., faults=[...], seed=N)``, or the same keywords as
   ``request.param`` (``@pytest.mark.parametrize("mockserver", [{...}], indirect=True)``),
   start the test with that scenario. ``seed=N`` gives the test a token derived from ``N``
@@ -32,13 +34,14 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from mockserver.journal_text import journal_text
 from mockserver.testing import MockClient, MockServer
 
 __all__ = ["mockserver", "mockserver_url"]
@@ -47,6 +50,7 @@ _RENDEZVOUS = "ona-mockserver"
 _BANNER = "mockserver listening on "
 _START_TIMEOUT = 30.0
 _OPTIONS = ("scenario", "faults", "seed")
+_CLIENT = pytest.StashKey[MockClient]()  # the test's tenant, for the report on failure
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -71,6 +75,18 @@ def pytest_configure(config: pytest.Config) -> None:
         "mockserver(scenario=None, faults=None, seed=None): start the test's mockserver "
         "tenant with this scenario (YAML or dict), these faults, a seeded token",
     )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A ``--mockserver-url`` nobody answers at stops the run with one line, instead of
+    an httpx traceback under every test (checked once, by the controller under xdist)."""
+    config = session.config
+    given = config.getoption("--mockserver-url")
+    if given and not hasattr(config, "workerinput"):
+        url = given.rstrip("/")
+        problem = _unreachable(url)
+        if problem is not None:
+            raise pytest.UsageError(f"--mockserver-url {url}: {problem}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -113,6 +129,7 @@ def mockserver(mockserver_url: str, request: pytest.FixtureRequest) -> Iterator[
         digest = hashlib.sha256(f"{seed}/{request.node.nodeid}".encode()).hexdigest()[:24]
         token = f"pytest-{seed}-{digest}"
     client = MockClient(mockserver_url, token)
+    request.node.stash[_CLIENT] = client
     try:
         if seed is not None:
             client.reset()  # a rerun of the same test starts from nothing again
@@ -126,6 +143,34 @@ def mockserver(mockserver_url: str, request: pytest.FixtureRequest) -> Iterator[
             client.reset()
     finally:
         client.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test's report carries its tenant's journal (read before the fixture's
+    teardown resets the tenant)."""
+    report = yield
+    client = item.stash.get(_CLIENT, None)
+    if client is not None and report.failed and report.when == "call":
+        try:
+            text = journal_text(client.journal())
+        except httpx.HTTPError as error:
+            text = f"(could not read the journal: {error})"
+        report.sections.append((f"mockserver journal (token {client.token})", text))
+    return report
+
+
+def _unreachable(url: str) -> str | None:
+    """Why a fake at ``url`` cannot be used, or ``None`` when it answers."""
+    try:
+        response = httpx.get(f"{url}/_mock/health", timeout=5)
+    except httpx.HTTPError as error:
+        return f"no mockserver answers there ({type(error).__name__}: {error})"
+    if response.status_code != 200:
+        return f"GET /_mock/health answered HTTP {response.status_code}: is this a mockserver?"
+    return None
 
 
 def _options(request: pytest.FixtureRequest) -> dict[str, Any]:

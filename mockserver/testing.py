@@ -29,6 +29,7 @@ from mockserver.cli import bind_socket
 from mockserver.config import ClockKind, ServerConfig, base_url
 from mockserver.domain import Backend, JsonObject, Scenario
 from mockserver.http.body import DEFAULT_MAX_BODY_BYTES
+from mockserver.journal_text import describe_query, entry_line, near_misses_text
 
 if TYPE_CHECKING:
     from gitpod.v1.environment_automation_connect import EnvironmentAutomationServiceClientSync
@@ -150,6 +151,95 @@ class MockClient:
 
     def clear_journal(self) -> None:
         self._control("DELETE", "/_mock/requests")
+
+    # -- verification -------------------------------------------------------------------
+
+    def find(
+        self,
+        method: str | None = None,
+        *,
+        match: Mapping[str, str] | None = None,
+        code: str | None = None,
+    ) -> JsonObject:
+        """``POST /_mock/requests/find``: ``{"requests", "unknown", "nearMisses"?}``.
+
+        ``match`` maps dotted request fields (lowerCamel) to RE2 patterns, as fault rules do.
+        """
+        found: JsonObject = self._control(
+            "POST", "/_mock/requests/find", json=_query(method, match, code)
+        )
+        return found
+
+    def count(
+        self,
+        method: str | None = None,
+        *,
+        match: Mapping[str, str] | None = None,
+        code: str | None = None,
+    ) -> int:
+        """How many of this tenant's calls fit; ``AssertionError`` if some could not be
+        judged (a request too large for the journal to keep): use :meth:`find` then."""
+        answer = self._control("POST", "/_mock/requests/count", json=_query(method, match, code))
+        if answer.get("unknown"):
+            raise AssertionError(
+                f"{answer['unknown']} call(s) of {describe_query(method, code, match)} had a "
+                "request too large for the journal to keep, so the count is not known"
+            )
+        count: int = answer["count"]
+        return count
+
+    def verify(
+        self,
+        method: str | None = None,
+        *,
+        match: Mapping[str, str] | None = None,
+        code: str | None = None,
+        times: int | None = None,
+        at_least: int | None = None,
+        at_most: int | None = None,
+    ) -> list[JsonObject]:
+        """Assert this tenant made such calls: exactly ``times``, or between ``at_least``
+        and ``at_most`` (neither given: at least once). The matching entries, oldest first.
+
+        The ``AssertionError`` says what was expected and found, and lists the near misses
+        (the closest calls, with the part of the pattern each failed) when none matched.
+        """
+        __tracebackhide__ = True  # pytest shows the message, not this function's source
+        if times is not None and (at_least is not None or at_most is not None):
+            raise TypeError("verify: give times, or at_least and/or at_most, not both")
+        low, high = (times, times) if times is not None else (at_least, at_most)
+        if low is None and high is None:
+            low = 1
+        found = self.find(method, match=match, code=code)
+        matched: list[JsonObject] = found["requests"]
+        unknown: list[JsonObject] = found.get("unknown", [])
+        fewest, most = len(matched), len(matched) + len(unknown)
+
+        def fits(count: int) -> bool:
+            return (low is None or count >= low) and (high is None or count <= high)
+
+        if fits(fewest) and fits(most):
+            return matched
+        got = f"{fewest}" if not unknown else f"{fewest} to {most}"
+        lines = [
+            f"expected {_expected(low, high)} of {describe_query(method, code, match)}, got {got}"
+        ]
+        if unknown:
+            lines.append(
+                f"{len(unknown)} call(s) had a request too large for the journal to keep,"
+                " so whether they match is not known:"
+            )
+            lines += [f"  {entry_line(entry)}" for entry in unknown]
+        if matched:
+            lines.append("Matching calls:")
+            lines += [f"  {entry_line(entry)}" for entry in matched[:20]]
+        near = found.get("nearMisses")
+        if near:
+            lines.append("Near misses (closest first):")
+            lines.append(near_misses_text(near))
+        elif not matched and near is not None:
+            lines.append("No near misses: this tenant's journal holds no other calls.")
+        raise AssertionError("\n".join(lines))
 
     def scenario(self) -> JsonObject:
         """This tenant's scenario as the server sees it."""
@@ -301,6 +391,30 @@ class MockServer(MockClient):
             _checked(self.client.post("/_mock/reset", headers=admin))
         else:
             super().reset()
+
+
+def _query(method: str | None, match: Mapping[str, str] | None, code: str | None) -> dict[str, Any]:
+    query: dict[str, Any] = {}
+    if method is not None:
+        query["method"] = method
+    if code is not None:
+        query["code"] = code
+    if match:
+        query["match"] = dict(match)
+    return query
+
+
+def _expected(low: int | None, high: int | None) -> str:
+    def calls(n: int) -> str:
+        return f"{n} call" + ("" if n == 1 else "s")
+
+    if low is not None and low == high:
+        return f"exactly {calls(low)}"
+    if high is None:
+        return f"at least {calls(low or 0)}"
+    if low is None or low == 0:
+        return f"at most {calls(high)}"
+    return f"between {low} and {calls(high)}"
 
 
 def _scenario(value: str | Mapping[str, Any]) -> Scenario:
