@@ -121,8 +121,11 @@ _WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]", ""})
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockserver",
-        description="In-memory fake of the Ona EnvironmentAutomationService task API "
-        "(Connect protocol, JSON).",
+        description="In-memory fake of the Ona EnvironmentAutomationService task API: the"
+        " Connect protocol in JSON and binary protobuf (gzip, Connect GET). It also serves"
+        " a web view at /_mock/ui (open / in a browser), the control API under /_mock/"
+        " (reset, clock, scenario, state, journal, verification) and the contract document"
+        " at /openapi.yaml.",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="interface to bind (default: %(default)s)"
@@ -423,7 +426,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             Scenario.from_yaml(args.scenario.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ScenarioError) as error:
-            parser.error(f"--scenario {args.scenario}: {error}")
+            # The message alone: the usage text argparse would print first says nothing
+            # about a file whose flag was spelled right.
+            print(f"mockserver: error: --scenario {args.scenario}: {error}", file=sys.stderr)
+            return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: %(name)s: %(message)s")
     try:
         sock = bind_socket(args.host, args.port)

@@ -88,6 +88,7 @@ class ControlApi:
             Route("/_mock/requests/count", self.count_requests, methods=["POST"]),
             Route("/_mock/scenario", self.get_scenario, methods=["GET"]),
             Route("/_mock/scenario", self.put_scenario, methods=["PUT"]),
+            Route("/_mock/scenario", self.delete_scenario, methods=["DELETE"]),
             Route("/_mock/logs/{execution_id}", self.logs, methods=["GET"]),
             Route("/_mock/overview", self.overview, methods=["GET"]),
         ]
@@ -287,12 +288,28 @@ class ControlApi:
         """A scenario as YAML or JSON (JSON is YAML): the tenant's own, or the default."""
         caller = self._actor(request, "loading a scenario")
         body = await self._body(request)
+        if not body.strip():
+            # Most likely a client that lost its body on the way (a missing -d, a
+            # file that did not expand); clearing is explicit: DELETE.
+            raise ConnectError(
+                Code.invalid_argument,
+                "body: empty; send a scenario as YAML or JSON ({} is the empty one),"
+                " or DELETE /_mock/scenario to clear it",
+            )
         try:
             scenario = Scenario.from_yaml(body.decode("utf-8"))
         except UnicodeDecodeError:
             raise ConnectError(Code.invalid_argument, "scenario is not UTF-8 text") from None
         except (ScenarioError, yaml.YAMLError) as error:
             raise ConnectError(Code.invalid_argument, f"invalid scenario: {error}") from None
+        self.backend.set_scenario(scenario, caller)
+        return _json(scenario.to_dict())
+
+    async def delete_scenario(self, request: Request) -> Response:
+        """Clear the scenario: the tenant's becomes empty (no rules, latency or faults);
+        the operator's (or no token's) clears the default. Answers the scenario now."""
+        caller = self._actor(request, "clearing the scenario")
+        scenario = Scenario()
         self.backend.set_scenario(scenario, caller)
         return _json(scenario.to_dict())
 

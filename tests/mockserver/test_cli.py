@@ -85,19 +85,29 @@ def test_cli_bad_flag_values_exit_2_with_a_message(
 def test_cli_bad_scenario_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     scenario = tmp_path / "s.yaml"
     scenario.write_text("rules: [{outcome: explode}]")
-    with pytest.raises(SystemExit) as caught:
-        main(["--scenario", str(scenario)])
-    assert caught.value.code == 2
-    assert f"--scenario {scenario}" in capsys.readouterr().err
+    assert main(["--scenario", str(scenario)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"mockserver: error: --scenario {scenario}: "), err
+    assert "usage:" not in err  # the message first, and alone
 
 
 def test_cli_missing_scenario_file_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit) as caught:
-        main(["--scenario", str(tmp_path / "absent.yaml")])
-    assert caught.value.code == 2
-    assert "No such file" in capsys.readouterr().err
+    assert main(["--scenario", str(tmp_path / "absent.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "No such file" in err
+    assert len(err.splitlines()) == 1 and "usage:" not in err
+
+
+def test_cli_help_names_the_codecs_the_web_view_and_the_control_api(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for words in ("JSON and binary protobuf", "web view at /_mock/ui", "control API under /_mock/"):
+        assert words in text
 
 
 def test_cli_bad_state_file_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

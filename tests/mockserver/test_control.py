@@ -212,6 +212,36 @@ def test_control_bad_scenario_is_invalid_argument(
     assert fragment in message
 
 
+@pytest.mark.parametrize("body", [b"", b"  \n"])
+def test_control_scenario_empty_body_is_refused_not_a_silent_clear(
+    client: AsgiClient, body: bytes
+) -> None:
+    client.request("PUT", "/_mock/scenario", content=SCENARIO_YAML)
+    response = client.request("PUT", "/_mock/scenario", content=body)
+    message = _error(response, 400, "invalid_argument")
+    assert message.startswith("body: empty") and "DELETE /_mock/scenario" in message
+    assert client.request("GET", "/_mock/scenario").json()["rules"][0]["outcome"] == "fail"
+
+
+def test_control_scenario_delete_clears_the_tenants_only(make_app: AppFactory) -> None:
+    app = make_app(admin_tokens=frozenset({"root"}))
+    alice, bob = AsgiClient(app, "alice"), AsgiClient(app, "bob")
+    for tenant in (alice, bob):
+        assert tenant.request("PUT", "/_mock/scenario", content=SCENARIO_YAML).status_code == 200
+    response = alice.request("DELETE", "/_mock/scenario")
+    assert response.status_code == 200, response.text
+    assert response.json() == alice.request("GET", "/_mock/scenario").json()
+    assert response.json().get("rules", []) == []
+    assert bob.request("GET", "/_mock/scenario").json()["rules"][0]["outcome"] == "fail"
+    # The operator clears the default every tenant without its own falls back to.
+    root = AsgiClient(app, "root")
+    root.request("PUT", "/_mock/scenario", content=SCENARIO_YAML)
+    carol = AsgiClient(app, "carol")
+    assert carol.request("GET", "/_mock/scenario").json()["rules"][0]["outcome"] == "fail"
+    assert root.request("DELETE", "/_mock/scenario").status_code == 200
+    assert carol.request("GET", "/_mock/scenario").json().get("rules", []) == []
+
+
 def test_control_logs_of_an_unknown_execution_are_not_found(client: AsgiClient) -> None:
     _error(client.request("GET", f"/_mock/logs/{MISSING}"), 404, "not_found")
     _error(client.request("GET", f"/_mock/logs/{MISSING}", token=None), 401, "unauthenticated")
