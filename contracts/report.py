@@ -32,6 +32,7 @@ class Report:
     retried: int = 0
     cleanup: CleanupResult | None = None
     interrupted: bool = False
+    begun: tuple[str, ...] | None = None  # the suites that started (None: all of them)
 
     @property
     def ok(self) -> bool:
@@ -62,9 +63,16 @@ class Report:
             f"Contract run{mode} against {self.config.base_url} (seed {self.seed})",
             "",
         ]
+        begun = self.config.suites if self.begun is None else self.begun
         for suite in self.config.suites:
+            if suite not in begun:
+                # After Ctrl-C: "0 cases ok" would claim a verdict nothing earned.
+                lines.append(f"  {suite:<10} {'-':>5} cases   not run")
+                continue
             failed = [f for f in self.failures if f.suite == suite]
             verdict = "ok" if not failed else f"{len(failed)} failing check(s)"
+            if self.interrupted and suite == begun[-1]:
+                verdict += ", interrupted"
             lines.append(f"  {suite:<10} {self.cases.get(suite, 0):>5} cases   {verdict}")
         lines.append("")
         retried = f" ({self.retried} retried after 429/503)" if self.retried else ""

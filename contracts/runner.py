@@ -76,11 +76,13 @@ def run(config: SuiteConfig, progress: Progress | None = _stderr) -> Report:
     )
     started = time.monotonic()
     interrupted = False
+    begun: list[str] = []  # the suites that started, for a summary after Ctrl-C
     with client:
         check_server(client, config.environment_ids, token_given=config.token is not None)
         say(f"contracts: {config.base_url}, seed {seed}, suites {', '.join(config.suites)}")
         try:
             for suite in config.suites:
+                begun.append(suite)
                 say(f"{suite} ...")
                 suite_started = time.monotonic()
                 try:
@@ -116,4 +118,5 @@ def run(config: SuiteConfig, progress: Progress | None = _stderr) -> Report:
         retried=client.retried,
         cleanup=cleaned,
         interrupted=interrupted,
+        begun=tuple(begun),
     )

@@ -379,7 +379,9 @@ class _Scenarios:
                 if seen == {_PENDING}:
                     hint = (
                         "; it never left PENDING: if this is the fake, it may be on a manual "
-                        "clock (--clock manual), which only POST /_mock/clock/advance moves"
+                        "clock (--clock manual), which only POST /_mock/clock/advance moves; "
+                        "give the suite a fake on a real clock: `mockserver` without "
+                        '--clock manual, or MockServer(clock="real") in Python'
                     )
                 self.fail(
                     check,

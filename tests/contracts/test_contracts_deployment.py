@@ -264,6 +264,7 @@ def test_deployment_manual_clock_gets_a_hint() -> None:
         tasks, running = _leftovers(client)
     assert "execution_reaches_terminal_phase" in report.failed_checks
     assert "may be on a manual clock" in report.summary()
+    assert 'MockServer(clock="real")' in report.summary()  # and how to fix it
     assert (tasks, running) == ([], [])  # stopped and deleted all the same
 
 
@@ -290,6 +291,7 @@ def test_deployment_ctrl_c_cleans_up(tenant: MockClient) -> None:
     out, err = process.communicate(timeout=120)
     assert process.returncode == 130, out + err
     assert "INTERRUPTED" in out
+    assert "lifecycle      - cases   not run" in out  # never "0 cases ok"
     assert "all cleaned up" in out
     assert _leftovers(tenant) == ([], [])
 
