@@ -34,6 +34,7 @@ __all__ = [
     "Findings",
     "JournalQuery",
     "Miss",
+    "NearMiss",
     "QueryError",
     "find",
 ]
@@ -115,6 +116,8 @@ class JournalQuery:
 
 @dataclass(frozen=True, slots=True)
 class NearMiss:
+    """An entry that failed the query, and what of it it failed."""
+
     index: int  # where the entry stands in the searched sequence
     misses: tuple[Miss, ...]
 
