@@ -25,12 +25,16 @@ ALL_BLOCKS = [block for document in DOCUMENTS for block in blocks(document)]
 
 def _params() -> list[object]:
     params: list[object] = []
+    first_of: dict[tuple[str, str], str] = {}  # a block repeated on another page runs once
     for block in ALL_BLOCKS:
         if block.language not in RUNNABLE:
             continue
         marks: list[pytest.MarkDecorator] = [pytest.mark.e2e]
+        first = first_of.setdefault((block.language, block.text), block.name)
         if block.not_tested is not None:
             marks.append(pytest.mark.skip(reason=f"not-tested: {block.not_tested}"))
+        elif first != block.name:
+            marks.append(pytest.mark.skip(reason=f"the same block as {first}, run there"))
         if block.slow is not None:
             marks.append(pytest.mark.slow)
         params.append(pytest.param(block, id=block.name, marks=marks))
