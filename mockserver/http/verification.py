@@ -14,6 +14,11 @@ entry, when it fits ``method`` and ``code``, is *unknown*: never counted as a ma
 silently left out; :class:`Findings` lists it apart, so a caller can tell "0" from "0, but
 2 calls could not be checked". Without ``match`` nothing is unknown.
 
+Cost: a query with ``match`` decodes the requests of the entries whose method and code fit
+(~30 µs each): over a full journal of 10,000 CreateTask calls, ~0.3 s on a 2-core machine
+at load average 10; without ``match``, ~1 ms. The control API is test tooling, so this runs
+on the event loop, as ``GET /_mock/requests`` (which decodes every entry) does.
+
 No Starlette here: the control API turns the query's errors and the findings into HTTP.
 """
 
@@ -139,52 +144,57 @@ def find(
     near_misses: int = NEAR_MISSES,
 ) -> Findings:
     """The entries that fit ``query``; ``understood`` gives an entry's request as the fake
-    understood it (called only for entries whose method and code fit, or for near misses).
+    understood it. Requests are decoded only where ``match`` needs them, each once.
     """
     findings = Findings()
     wanted_fields = bool(query.match.fields)
-    candidates: list[NearMiss] = []
+    near: list[NearMiss] = []  # the right method, judged in full already
+    right_method: list[int] = []  # the right method, but not the code: judged if needed
+    other_method: list[int] = []
     for index, entry in enumerate(entries):
-        if (query.method is not None and entry.method != query.method) or (
-            query.code is not None and entry.code != query.code
-        ):
-            candidates.append(NearMiss(index, ()))  # judged in full only if needed
-            continue
-        if not wanted_fields:
+        if query.method is not None and entry.method != query.method:
+            other_method.append(index)
+        elif query.code is not None and entry.code != query.code:
+            right_method.append(index)
+        elif not wanted_fields:
             findings.matched.append(index)
         elif entry.request_truncated:
             findings.unknown.append(index)
-        elif query.match.matches(understood(entry)):
-            findings.matched.append(index)
         else:
-            candidates.append(NearMiss(index, ()))
-    if not findings.matched and near_misses > 0:
-        findings.near_misses = _closest(query, entries, understood, candidates, near_misses)
+            request = understood(entry)
+            if query.match.matches(request):
+                findings.matched.append(index)
+            else:
+                near.append(NearMiss(index, query.misses(entry, request)))
+    if findings.matched or near_misses <= 0:
+        return findings
+    near += [_judge(query, entries, index, understood) for index in right_method]
+    if len(near) < near_misses:
+        # An entry of another method ranks after every one of the right method, so
+        # those are read only when the right method gives too few.
+        near += [_judge(query, entries, index, understood) for index in other_method]
+    # Closest first: the right method before a wrong one (a call of another method is
+    # rarely the one meant), then the fewest failed parts, then the newest.
+    near.sort(
+        key=lambda miss: (
+            any(part.part == "method" for part in miss.misses),
+            len(miss.misses),
+            -miss.index,
+        )
+    )
+    findings.near_misses = near[:near_misses]
     return findings
 
 
-def _closest(
+def _judge(
     query: JournalQuery,
     entries: Sequence[JournalEntry],
+    index: int,
     understood: Callable[[JournalEntry], JsonObject],
-    candidates: list[NearMiss],
-    limit: int,
-) -> list[NearMiss]:
-    judged = []
-    for candidate in candidates:
-        entry = entries[candidate.index]
-        request = None if entry.request_truncated else understood(entry)
-        judged.append(NearMiss(candidate.index, query.misses(entry, request)))
-    # Closest first: the right method before a wrong one (a call of another method is
-    # rarely the one meant), then the fewest failed parts, then the newest.
-    judged.sort(
-        key=lambda near: (
-            any(miss.part == "method" for miss in near.misses),
-            len(near.misses),
-            -near.index,
-        )
-    )
-    return judged[:limit]
+) -> NearMiss:
+    entry = entries[index]
+    request = None if entry.request_truncated else understood(entry)
+    return NearMiss(index, query.misses(entry, request))
 
 
 def _from_field(miss: FieldMiss) -> Miss:
