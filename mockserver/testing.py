@@ -256,6 +256,11 @@ class MockClient:
         )
         return parsed
 
+    def clear_scenario(self) -> JsonObject:
+        """Give this tenant the empty scenario (no rules, latency or faults)."""
+        cleared: JsonObject = self._control("DELETE", "/_mock/scenario")
+        return cleared
+
     def faults(self, *rules: Mapping[str, Any]) -> JsonObject:
         """Replace only the ``faults`` of this tenant's scenario; no rules clears them."""
         scenario = self.scenario()

@@ -98,3 +98,9 @@ def test_testing_journal_text_is_one_line_per_call(tenant: MockServer) -> None:
     many = journal_text(tenant.journal() * 30, limit=3)
     assert many.splitlines()[0] == "(57 earlier calls not shown)"
     assert many.splitlines()[1].startswith("58  ")
+
+
+def test_testing_clear_scenario_is_the_explicit_clear(tenant: MockServer) -> None:
+    tenant.set_scenario("rules: [{outcome: fail}]")
+    assert tenant.clear_scenario() == tenant.scenario()
+    assert tenant.scenario().get("rules", []) == []
