@@ -3,8 +3,9 @@
 A block is run as its fence says: ``bash`` by bash, ``sh`` by the system's ``sh`` (dash on
 Debian: a block marked ``sh`` must be POSIX), ``python`` by Python (a block whose first
 line is ``# name.py`` is that file: written for the page's later blocks, and run by
-pytest when it is a test file no later block runs), ``yaml`` loaded as a scenario.
-``text`` blocks are output or synopses, shown and never run.
+pytest when it is a test file no later block runs).
+``yaml`` blocks are loaded as a scenario when that is what they are, else parsed. ``text``
+and ``json`` blocks are output, synopses or data: shown, never run.
 
 An HTML comment on the line before the fence changes that, and is seen by readers of the
 source only:
@@ -13,7 +14,7 @@ source only:
   load); keep these rare, and say why;
 - ``<!-- slow: REASON -->``: run, but marked slow.
 
-Shell blocks run against real fakes on free ports of 127.0.0.1: every
+Shell and Python blocks run against real fakes on free ports of 127.0.0.1: every
 ``127.0.0.1:PORT`` and ``--port PORT`` of the block is rewritten to a free port; for 8080,
 the quick start's, a fake on a manual clock is started unless the block starts one; a
 ``mockserver`` the block starts (``python3 -m mockserver`` or ``mockserver``) runs in the
@@ -40,7 +41,7 @@ __all__ = ["DOCUMENTS", "RUNNABLE", "SHOWN", "Block", "blocks", "run_block"]
 
 DOCUMENTS = (REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md")))
 RUNNABLE = ("bash", "sh", "python", "yaml")
-SHOWN = ("text",)  # output and synopses: never run
+SHOWN = ("text", "json")  # output, synopses, data: never run
 
 _FENCE = re.compile(r"^```(\S*)\s*$")
 _MARKER = re.compile(r"^<!--\s*(not-tested|slow):\s*(.+?)\s*-->\s*$")
@@ -245,10 +246,8 @@ def run_block(block: Block, directory: Path) -> subprocess.CompletedProcess[str]
     if block.language == "python":
         return _python(block, directory, later)
     if block.language == "yaml":
-        code = "import sys\nfrom mockserver.domain import Scenario\n"
-        code += "Scenario.from_yaml(sys.stdin.read())"
         return subprocess.run(
-            [sys.executable, "-c", code],
+            [sys.executable, "-c", _YAML_CHECK],
             input=block.text,
             env=_environment(directory),
             capture_output=True,
@@ -256,6 +255,18 @@ def run_block(block: Block, directory: Path) -> subprocess.CompletedProcess[str]
             timeout=_TIMEOUT,
         )
     raise ValueError(f"{block.name}: a ```{block.language} block is not run")
+
+
+# A scenario (only its keys at the top) is loaded as the server would; other YAML (a CI
+# job, say) is parsed.
+_YAML_CHECK = """
+import sys, yaml
+from mockserver.domain import Scenario
+text = sys.stdin.read()
+data = yaml.safe_load(text)
+if isinstance(data, dict) and set(data) <= {"rules", "latency", "faults"}:
+    Scenario.from_yaml(text)
+"""
 
 
 def connect_error_in(output: str) -> str | None:
