@@ -204,6 +204,9 @@ def _control_request(draw: st.DrawFn) -> Request:
                 ("GET", "/_mock/logs/x"),
                 ("GET", "/_mock/scenario"),
                 ("DELETE", "/_mock/requests"),
+                ("POST", "/_mock/requests/find"),
+                ("POST", "/_mock/requests/count"),
+                ("DELETE", "/_mock/scenario"),
             ]
         )
     )
@@ -236,6 +239,18 @@ def _control_request(draw: st.DrawFn) -> Request:
             st.builds(
                 lambda value: f"faults: [{{rate_limit: {{requests: 1, per: {value}}}}}]".encode(),
                 st.sampled_from(["1" + "0" * 400, "1" + "0" * 5000, ".inf", "0"]),
+            ),
+            st.builds(
+                lambda method, code, path, pattern: json.dumps(
+                    {"method": method, "code": code, "match": {path: pattern}}
+                ).encode(),
+                st.one_of(st.text(max_size=12), st.sampled_from(["GetTask", "*", None, 5])),
+                st.one_of(st.text(max_size=12), st.sampled_from(["ok", "not_found", None, []])),
+                st.one_of(st.text(max_size=20), st.sampled_from(["a..b", ".", "id", "x" * 5000])),
+                st.one_of(
+                    st.text(max_size=30),
+                    st.sampled_from(["[" * 500, "a{99999999999}", "^(a+)+$", "(?<=a)b", 7]),
+                ),
             ),
             st.builds(
                 lambda seconds: json.dumps({"seconds": seconds}).encode(),
