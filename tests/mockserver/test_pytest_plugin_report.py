@@ -53,12 +53,13 @@ def test_plugin_failed_test_reports_its_tenants_journal(tmp_path: Path) -> None:
     assert out.count("mockserver journal (token") == 1  # the passing test has none
 
 
-def test_plugin_unreachable_url_is_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_plugin_unreachable_url_is_one_line(tmp_path: Path, xdist: list[str]) -> None:
     (tmp_path / "test_user.py").write_text(_USER_TESTS)
     with socket.socket() as bound:  # bound, never listening: the port refuses connections
         bound.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{bound.getsockname()[1]}"
-        result = _pytest(tmp_path, "test_user.py", "--mockserver-url", url)
+        result = _pytest(tmp_path, "test_user.py", "--mockserver-url", url, *xdist)
     assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
