@@ -242,6 +242,13 @@ def test_control_scenario_delete_clears_the_tenants_only(make_app: AppFactory) -
     assert carol.request("GET", "/_mock/scenario").json().get("rules", []) == []
 
 
+def test_control_scenario_delete_needs_a_token_under_token(make_app: AppFactory) -> None:
+    app = make_app(tokens=frozenset({"alice"}))
+    response = AsgiClient(app, None).request("DELETE", "/_mock/scenario")
+    assert "clearing the scenario needs a bearer token" in _error(response, 401, "unauthenticated")
+    assert AsgiClient(app, "alice").request("DELETE", "/_mock/scenario").status_code == 200
+
+
 def test_control_logs_of_an_unknown_execution_are_not_found(client: AsgiClient) -> None:
     _error(client.request("GET", f"/_mock/logs/{MISSING}"), 404, "not_found")
     _error(client.request("GET", f"/_mock/logs/{MISSING}", token=None), 401, "unauthenticated")
