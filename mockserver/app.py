@@ -174,9 +174,19 @@ def attach_state_file(backend: Backend, path: Path) -> SqliteState:
     try:
         # Trusted: the rows are tasks the fake rendered itself; only their shape is checked.
         backend.import_state(store.load(), trusted=True)
+    except StateFileError:
+        store.close()
+        raise
     except (DomainError, ValueError) as error:
         store.close()
         raise StateFileError(f"cannot load state from {path}: {error}") from None
+    except Exception as error:
+        # A hand-edited file can hold what no check foresaw: still one line at start-up.
+        logger.debug("loading %s failed", path, exc_info=error)
+        store.close()
+        raise StateFileError(
+            f"cannot load state from {path}: unexpected content ({type(error).__name__}: {error})"
+        ) from None
     backend.persistence = store
     return store
 
@@ -186,7 +196,10 @@ def close_state_file(backend: Backend, store: SqliteState) -> None:
     (idempotent: the lifespan and the CLI both call it, whichever runs first wins)."""
     if store.closed:
         return
-    backend.flush()
+    try:
+        backend.flush()
+    except DomainError as error:  # the disk failed; every acknowledged write is in
+        logger.warning("state file %s: the clock's last time was not saved: %s", store.path, error)
     store.close()
     logger.info("state saved in %s", store.path)
 

@@ -425,6 +425,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, UnicodeDecodeError, ScenarioError) as error:
             parser.error(f"--scenario {args.scenario}: {error}")
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: %(name)s: %(message)s")
+    # A write past the file size limit (ulimit -f) would kill the server by SIGXFSZ;
+    # ignored, it fails with EFBIG, and the --state write answers unavailable instead.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         sock = bind_socket(args.host, args.port)
     except OSError as error:
