@@ -425,8 +425,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, UnicodeDecodeError, ScenarioError) as error:
             parser.error(f"--scenario {args.scenario}: {error}")
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: %(name)s: %(message)s")
-    # A write past the file size limit (ulimit -f) would kill the server by SIGXFSZ;
-    # ignored, it fails with EFBIG, and the --state write answers unavailable instead.
+    # A write past the file size limit (ulimit -f) must fail with EFBIG (the --state write
+    # then answers unavailable), not kill the server by SIGXFSZ. CPython ignores SIGXFSZ
+    # at start-up already; said here because the promise depends on it.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         sock = bind_socket(args.host, args.port)

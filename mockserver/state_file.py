@@ -66,6 +66,7 @@ _FORMAT = "1"  # meta 'format': the layout of these tables
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _MIGRATING = ".migrating"
 _BACKUP = ".json-backup"
+_SQLITE_READONLY, _SQLITE_CANTOPEN = 8, 14  # primary result codes
 
 
 class StateFileError(ValueError):
@@ -417,7 +418,12 @@ def _connect(path: Path) -> sqlite3.Connection:
             connection.close()
             raise
     except sqlite3.Error as error:
-        raise StateFileError(f"cannot use state file {path}: {error}") from None
+        hint = ""
+        if getattr(error, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_READONLY, _SQLITE_CANTOPEN):
+            hint = (
+                " (SQLite must write the file and create its log beside it: is either read-only?)"
+            )
+        raise StateFileError(f"cannot use state file {path}: {error}{hint}") from None
     return connection
 
 
