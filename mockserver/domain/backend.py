@@ -418,39 +418,51 @@ class Backend:
     def advance_clock(self, seconds: float, caller: Caller | None = None) -> Micros:
         """Move the caller's clock (or the server's, moving every tenant: ``None``) forward.
 
-        :class:`FailedPrecondition` on a real clock; :class:`InvalidArgument` when the time
-        would pass the end of year 9999, the last instant RFC 3339 can write.
+        :class:`FailedPrecondition` on a real clock; :class:`InvalidArgument` when the
+        caller's time (the server's, for ``None``) would pass the end of year 9999, the
+        last instant RFC 3339 can write. A server-wide advance stops a tenant whose own
+        clock is ahead at that last instant, instead of refusing the advance for everyone.
         """
         clock = self.clock
         if not isinstance(clock, ManualClock):
             raise FailedPrecondition("the clock is real; only a manual clock can be advanced")
         with self._lock:
-            if caller is None:
-                offsets = [control.clock_offset_us for control in self._controls.values()]
-                latest = self._now(None) + max([0, *offsets])
-            else:
-                latest = self._now(caller)
+            latest = self._now(caller)
             if not seconds <= (MAX_TIME_US - latest) / 1_000_000:
+                whose = "the server's clock" if caller is None else "your clock"
                 raise InvalidArgument(
-                    f"seconds: {seconds!r} would move the clock past "
+                    f"seconds: {seconds!r} would move {whose} past "
                     f"{format_timestamp(MAX_TIME_US)}"
                 )
             step_us = seconds_to_micros(seconds)
             if caller is None:
-                target_us = self._now(None) + step_us
-                self._commit(target_us)
-                clock.set(from_micros(target_us))
-                return self._now(None)
+                return self._advance_server(clock, min(latest + step_us, MAX_TIME_US))
             key = caller.subject_id
             current = self._controls.get(key)
             if current is None:
                 self._check_control_room()
             scenario = None if current is None else current.scenario
-            offset = step_us + (0 if current is None else current.clock_offset_us)
+            offset = min(step_us + latest, MAX_TIME_US) - self._now(None)
             self._report_settings(key, TenantControl(scenario, offset))
             self._commit()
             self._write_control(caller).clock_offset_us = offset
             return self._now(caller)
+
+    def _advance_server(self, clock: ManualClock, target_us: Micros) -> Micros:
+        """Move the server's clock to ``target_us``; a tenant whose clock would pass the
+        end of year 9999 stops there (its offset shrinks)."""
+        stopped = {
+            key: MAX_TIME_US - target_us
+            for key, control in self._controls.items()
+            if target_us + control.clock_offset_us > MAX_TIME_US
+        }
+        for key, offset in stopped.items():
+            self._report_settings(key, TenantControl(self._controls[key].scenario, offset))
+        self._commit(target_us)
+        clock.set(from_micros(target_us))
+        for key, offset in stopped.items():
+            self._controls[key].clock_offset_us = offset
+        return self._now(None)
 
     def reset(self, caller: Caller | None = None) -> None:
         """Forget the caller's state, scenario and clock, or every tenant's (``None``)."""

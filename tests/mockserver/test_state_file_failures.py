@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from mockserver.app import create_app
 from mockserver.config import ServerConfig
 from mockserver.domain import Backend, Caller, ManualClock, Scenario, SequentialIds, Unavailable
+from mockserver.domain.backend import MAX_TIME_US
 from mockserver.state_file import SqliteState, open_state, read_state
 from tests.support.asgi import AsgiClient
 from tests.support.factories import task_body
@@ -227,4 +228,19 @@ def test_after_any_sequence_of_acknowledged_and_refused_writes_the_file_loads(
             assert getattr(error, "code", None) != "unavailable"
         finally:
             connection.fail_at = None
+    assert _loaded(path) == backend.export_state()
+
+
+def test_a_tenant_stopped_at_the_end_of_9999_by_a_server_advance_loads_so(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    backend, connection = _backend(path)
+    backend.advance_clock((MAX_TIME_US - backend.now(ALICE)) / 1e6 - 0.4, ALICE)
+    connection.fail_at = "commit"
+    before = backend.export_state()
+    with pytest.raises(Unavailable):
+        backend.advance_clock(10)
+    assert backend.export_state() == before
+    connection.fail_at = None
+    backend.advance_clock(10)
+    assert backend.now(ALICE) == MAX_TIME_US
     assert _loaded(path) == backend.export_state()
