@@ -431,8 +431,7 @@ class Backend:
             if not seconds <= (MAX_TIME_US - latest) / 1_000_000:
                 whose = "the server's clock" if caller is None else "your clock"
                 raise InvalidArgument(
-                    f"seconds: {seconds!r} would move {whose} past "
-                    f"{format_timestamp(MAX_TIME_US)}"
+                    f"seconds: {seconds!r} would move {whose} past {format_timestamp(MAX_TIME_US)}"
                 )
             step_us = seconds_to_micros(seconds)
             if caller is None:

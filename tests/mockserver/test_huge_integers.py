@@ -47,7 +47,9 @@ def _field(case: str) -> str:
 
 def _app(tmp_path: Path | None = None) -> Any:
     path = None if tmp_path is None else tmp_path / "state.db"
-    return create_app(ServerConfig(clock="manual", state_path=path, admin_tokens=frozenset({ADMIN})))
+    return create_app(
+        ServerConfig(clock="manual", state_path=path, admin_tokens=frozenset({ADMIN}))
+    )
 
 
 def test_every_key_a_scenario_may_carry_is_audited() -> None:
