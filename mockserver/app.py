@@ -37,6 +37,7 @@ from mockserver.http.connect import ConnectError, Receive, Scope, Send, error_re
 from mockserver.http.control import ControlApi
 from mockserver.http.journal import Journal
 from mockserver.http.normalize import build_normalizer
+from mockserver.http.origin import BrowserGuard, BrowserPolicy
 from mockserver.http.request_log import stream_request_log
 from mockserver.http.rpc import RAW_SEND_KEY, RpcEndpoint, UnknownMethodEndpoint
 from mockserver.http.ui import ui_routes
@@ -309,8 +310,16 @@ def create_app(config: ServerConfig | None = None, *, backend: Backend | None = 
             close_state_file(backend, store)
 
     rpc_routes = _rpc_routes(document, backend, config, authenticator, journal)
+    browsers = BrowserPolicy.build(
+        bound_host=config.host,
+        public_url=config.public_url,
+        allowed_hosts=config.allowed_hosts,
+        cors_origins=config.cors_origins,
+    )
     app = FakeApp(
-        middleware=_cors(config.cors_origins),
+        # The guard first: a preflight for a control route from an untrusted origin is
+        # refused before the CORS layer could answer it.
+        middleware=[Middleware(BrowserGuard, policy=browsers), *_cors(config.cors_origins)],
         routes=[
             *rpc_routes,
             *control.routes(),
