@@ -7,7 +7,7 @@ state, so export/import may run on other threads than the event loop.
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -788,8 +788,11 @@ def _step_times(step: StepStatus) -> JsonObject:
 
 def _stopped(execution: ExecutionRecord, now: Micros) -> ExecutionRecord:
     """What ``execution`` will be once stopped at ``now``: reported to the store before the
-    record itself changes."""
-    return dataclasses.replace(execution, stopped_us=now)
+    record itself changes. A shallow copy: the plan and its timeline are shared, not
+    worked out again (they do not depend on the stop)."""
+    stopped = copy.copy(execution)
+    stopped.stopped_us = now
+    return stopped
 
 
 def _size(store: TenantStore) -> int:

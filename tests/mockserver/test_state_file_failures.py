@@ -19,7 +19,15 @@ from hypothesis import strategies as st
 
 from mockserver.app import create_app
 from mockserver.config import ServerConfig
-from mockserver.domain import Backend, Caller, ManualClock, Scenario, SequentialIds, Unavailable
+from mockserver.domain import (
+    Backend,
+    Caller,
+    DomainError,
+    ManualClock,
+    Scenario,
+    SequentialIds,
+    Unavailable,
+)
 from mockserver.domain.backend import MAX_TIME_US
 from mockserver.state_file import SqliteState, open_state, read_state
 from tests.support.asgi import AsgiClient
@@ -31,14 +39,21 @@ SCENARIO = Scenario.from_dict({"rules": [{"match": {"reference": "x"}, "outcome"
 
 
 class FailingConnection(sqlite3.Connection):
-    """A connection whose next ``execute``/``executemany`` or ``commit`` fails like a
-    failing disk, when told to."""
+    """A connection whose ``execute``/``executemany`` or ``commit`` fails like a failing
+    disk, when told to: ``fail_at`` says which, and ``statements_first`` how many
+    statements succeed before an ``execute`` fails (a write of several statements then
+    fails halfway)."""
 
     fail_at: str | None = None  # "execute" or "commit"
+    statements_first = 0
 
     def _maybe_fail(self, where: str) -> None:
-        if self.fail_at == where:
-            raise sqlite3.OperationalError("disk I/O error")
+        if self.fail_at != where:
+            return
+        if where == "execute" and self.statements_first > 0:
+            self.statements_first -= 1
+            return
+        raise sqlite3.OperationalError("disk I/O error")
 
     def execute(self, *args: Any) -> sqlite3.Cursor:
         self._maybe_fail("execute")
@@ -168,6 +183,7 @@ _STEP = st.tuples(
     st.sampled_from([ALICE, BOB]),
     st.sampled_from([None, None, "execute", "commit"]),
     st.integers(0, 50),
+    st.integers(0, 3),
 )
 
 
@@ -212,20 +228,24 @@ def _step(backend: Backend, op: str, caller: Caller, pick: int) -> None:
 )
 @given(steps=st.lists(_STEP, max_size=25))
 def test_after_any_sequence_of_acknowledged_and_refused_writes_the_file_loads(
-    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[str, Caller, str | None, int]]
+    tmp_path_factory: pytest.TempPathFactory,
+    steps: list[tuple[str, Caller, str | None, int, int]],
 ) -> None:
     path = tmp_path_factory.mktemp("state") / "state.db"
     backend, connection = _backend(path)
-    for op, caller, fail_at, pick in steps:
+    for op, caller, fail_at, pick, statements_first in steps:
         before = backend.export_state()
         connection.fail_at = fail_at
+        connection.statements_first = statements_first
         try:
             _step(backend, op, caller, pick)
         except Unavailable:
             assert fail_at is not None
             assert backend.export_state() == before
-        except Exception as error:  # a refusal of the request itself (a cycle, ...)
-            assert getattr(error, "code", None) != "unavailable"
+            assert _loaded(path) == before
+        except DomainError as error:  # a refusal of the request itself (a cycle, ...)
+            assert error.code != "unavailable"
+            assert backend.export_state() == before
         finally:
             connection.fail_at = None
     assert _loaded(path) == backend.export_state()
