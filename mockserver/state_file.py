@@ -393,6 +393,7 @@ def _connect(path: Path) -> sqlite3.Connection:
             # write cost about 150 µs with the default, under 100 µs with this.
             connection.execute("PRAGMA wal_autocheckpoint=10000")
             connection.executescript(_SCHEMA)
+            _check_layout(connection, path)
             row = connection.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
             if row is not None and row[0] != _FORMAT:
                 raise StateFileError(
@@ -425,6 +426,30 @@ def _connect(path: Path) -> sqlite3.Connection:
             )
         raise StateFileError(f"cannot use state file {path}: {error}{hint}") from None
     return connection
+
+
+# Each table's columns and their place in its primary key, as _SCHEMA creates them.
+_LAYOUT = {
+    "meta": [("key", 1), ("value", 0)],
+    "tasks": [("tenant", 1), ("id", 2), ("body", 0)],
+    "executions": [("tenant", 1), ("id", 2), ("body", 0)],
+    "settings": [("tenant", 1), ("body", 0)],
+}
+
+
+def _check_layout(connection: sqlite3.Connection, path: Path) -> None:
+    """Refuse tables laid out otherwise (a hand-edited file): its rows would not load, or
+    every later write would fail against them."""
+    for table, expected in _LAYOUT.items():
+        found = [(row[1], row[5]) for row in connection.execute(f"PRAGMA table_info({table})")]
+        kind = connection.execute(
+            "SELECT type FROM sqlite_master WHERE name = ?", (table,)
+        ).fetchone()
+        if found != expected or kind is None or kind[0] != "table":
+            raise StateFileError(
+                f"cannot load state from {path}: table {table!r} is not laid out as this"
+                " version writes it (a hand-edited file?)"
+            )
 
 
 def _remove_stale_migration(path: Path) -> None:

@@ -125,6 +125,9 @@ _EDITS = {
     "a scenario with a huge integer": """INSERT INTO settings VALUES ('t',
         '{"scenario": {"seed": 100000000000000000000000}}')""",
     "a clock that is not a time": "UPDATE meta SET value = 'soon' WHERE key = 'clock'",
+    "a meta table of another layout": "DROP TABLE meta; CREATE TABLE meta (a, b)",
+    "tasks without their primary key": "DROP TABLE tasks; CREATE TABLE tasks (tenant, id, body)",
+    "a view where a table was": "DROP TABLE settings; CREATE VIEW settings AS SELECT 1 AS tenant",
 }
 
 
@@ -139,4 +142,22 @@ def test_a_hand_edited_database_is_refused_with_one_line(tmp_path: Path, edit: s
     result = run_until_exit("--state", str(state))
     assert result.returncode == 1, result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
-    assert result.stderr.startswith(f"mockserver: cannot load state from {state}"), result.stderr
+    assert result.stderr.startswith(
+        (
+            f"mockserver: cannot load state from {state}",
+            f"mockserver: cannot use state file {state}",
+        )
+    ), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_database_damaged_past_its_header_is_refused_with_one_line(tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    _made_by_a_server(state)
+    data = bytearray(state.read_bytes())
+    data[100:] = b"\xa5" * (len(data) - 100)  # the header stays: it looks like SQLite
+    state.write_bytes(bytes(data))
+    result = run_until_exit("--state", str(state))
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"mockserver: cannot use state file {state}")
