@@ -153,11 +153,19 @@ def test_a_refused_write_answers_503_unavailable_over_http(tmp_path: Path) -> No
     response = client.rpc("CreateTask", task_body())
     assert response.status_code == 503, response.text
     assert response.json()["code"] == "unavailable"
-    reset = client.request("POST", "/_mock/reset")
-    assert reset.status_code == 503
-    assert reset.json()["code"] == "unavailable"
+    for method, route, body in [
+        ("POST", "/_mock/reset", b""),
+        ("POST", "/_mock/clock/advance", b'{"seconds": 5}'),
+        ("PUT", "/_mock/scenario", b"rules: [{outcome: fail}]"),
+        ("PUT", "/_mock/state", b'{"version": 1, "tenants": {}}'),
+    ]:
+        answer = client.request(method, route, content=body)
+        assert answer.status_code == 503, (route, answer.text)
+        assert answer.json()["code"] == "unavailable"
     connection.fail_at = None
     assert client.ok("ListTasks", {}).get("tasks") is None
+    assert client.request("GET", "/_mock/scenario").json()["rules"] == []
+    assert client.request("GET", "/_mock/clock").json()["now"] == "2026-01-01T00:00:00Z"
 
 
 # -- any sequence --------------------------------------------------------------------------
