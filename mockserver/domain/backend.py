@@ -542,10 +542,10 @@ class Backend:
             if caller is None:
                 total = sum(map(_size, parsed.stores.values()))
                 self._check_total(total, len(parsed.stores))
-                restore = manual and parsed.clock_us is not None
-                base = parsed.clock_us if restore and parsed.clock_us is not None else None
-                if base is None:
-                    base = self._now(None)
+                # A manual clock moves to the export's time (once the import is committed).
+                clock = self.clock
+                restored = parsed.clock_us if isinstance(clock, ManualClock) else None
+                base = self._now(None) if restored is None else restored
                 tenants = {key: store for key, store in parsed.stores.items() if store}
                 controls: dict[str, TenantControl] = {}
                 for key, settings in parsed.settings.items():
@@ -558,8 +558,8 @@ class Backend:
                 for key, control in controls.items():
                     self._report_settings(key, control)
                 self._commit(base)
-                if restore and isinstance(self.clock, ManualClock):
-                    self.clock.restore(from_micros(base))
+                if restored is not None and isinstance(clock, ManualClock):
+                    clock.restore(from_micros(restored))
                 self._tenants = tenants
                 self._objects = total
                 self._used_ids = {i for store in parsed.stores.values() for i in store.all_ids()}
