@@ -185,8 +185,9 @@ def attach_state_file(backend: Backend, path: Path) -> SqliteState:
         # A hand-edited file can hold what no check foresaw: still one line at start-up.
         logger.debug("loading %s failed", path, exc_info=error)
         store.close()
+        reason = " ".join(str(error).split())[:200]  # one line, whatever the error says
         raise StateFileError(
-            f"cannot load state from {path}: unexpected content ({type(error).__name__}: {error})"
+            f"cannot load state from {path}: unexpected content ({type(error).__name__}: {reason})"
         ) from None
     backend.persistence = store
     return store
