@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockserver.app import create_app
+from mockserver.app import StateFileError, attach_state_file, create_app
 from mockserver.config import ServerConfig
 from mockserver.domain import (
     Backend,
@@ -272,3 +272,19 @@ def test_a_tenant_stopped_at_the_end_of_9999_by_a_server_advance_loads_so(tmp_pa
     backend.advance_clock(10)
     assert backend.now(ALICE) == MAX_TIME_US
     assert _loaded(path) == backend.export_state()
+
+
+def test_an_error_no_check_foresaw_at_start_is_still_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unforeseen(*args: object, **kwargs: object) -> None:
+        raise TypeError("something\nunforeseen")
+
+    monkeypatch.setattr(Backend, "import_state", unforeseen)
+    path = tmp_path / "state.db"
+    with pytest.raises(StateFileError) as raised:
+        attach_state_file(Backend(ManualClock(), SequentialIds()), path)
+    assert str(raised.value) == (
+        f"cannot load state from {path}: unexpected content (TypeError: something unforeseen)"
+    )
+    open_state(path).close()  # the file was let go
