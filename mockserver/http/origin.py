@@ -128,7 +128,8 @@ class BrowserPolicy:
             return (
                 f"{method} {path} from a page of another site (Sec-Fetch-Site: {fetch_site})"
                 " is refused: the control API takes browser requests only from the fake's"
-                " own pages and from origins given with --cors-origin"
+                " own pages and from origins given with --cors-origin; start it with"
+                " --cors-origin <that page's origin> to allow that page"
             )
         return None
 
