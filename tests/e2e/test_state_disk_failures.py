@@ -50,10 +50,12 @@ def test_under_a_file_size_limit_refused_writes_never_exist(tmp_path: Path) -> N
             assert response.json()["code"] == "unavailable"
             refused += 1
             if refused == 1:
-                # The refused task does not exist: nothing may depend on it.
+                # The refused task does not exist: its reference is still free, so a retry
+                # is refused by the disk again, not as already_exists.
                 last = task_body(reference=f"t{index}")
                 again = client.post(f"{server.url}{SERVICE}/CreateTask", json=last, headers=HEADERS)
                 assert again.status_code == 503
+                assert again.json()["code"] == "unavailable"
             if refused >= 20:
                 break
         assert refused >= 20, "the file size limit was never reached"
