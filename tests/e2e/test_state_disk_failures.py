@@ -151,6 +151,7 @@ def test_a_hand_edited_database_is_refused_with_one_line(tmp_path: Path, edit: s
         )
     ), result.stderr
     assert "Traceback" not in result.stderr
+    assert "unexpected content" not in result.stderr  # a check foresaw it, and says what
 
 
 def test_a_database_damaged_past_its_header_is_refused_with_one_line(tmp_path: Path) -> None:
