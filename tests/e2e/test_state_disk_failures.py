@@ -107,9 +107,13 @@ def test_a_state_file_that_cannot_be_written_is_refused_at_start(tmp_path: Path,
     assert "read-only" in result.stderr
 
 
-def test_a_fifo_as_state_is_refused_without_hanging(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_fifo_or_device_as_state_is_refused_without_hanging(tmp_path: Path, kind: str) -> None:
     fifo = tmp_path / "state.db"
-    os.mkfifo(fifo)
+    if kind == "fifo":
+        os.mkfifo(fifo)
+    else:
+        fifo = Path("/dev/null")
     result = run_until_exit("--state", str(fifo), timeout=30)
     assert result.returncode == 1
     assert result.stderr == (
