@@ -67,7 +67,7 @@ class BrowserPolicy:
     """The hosts the fake answers to and the origins it trusts, from its settings."""
 
     hosts: frozenset[str]  # names, without ports; "*" for any
-    origins: frozenset[str]  # scheme://host[:port], exactly as --cors-origin gives them
+    origins: frozenset[str]  # scheme://host[:port] from --cors-origin and --public-url, lowercased
 
     @classmethod
     def build(
