@@ -37,6 +37,7 @@ from mockserver.http.connect import ConnectError, Receive, Scope, Send, error_re
 from mockserver.http.control import ControlApi
 from mockserver.http.journal import Journal
 from mockserver.http.normalize import MessageNormalizer, build_normalizer
+from mockserver.http.origin import BrowserGuard, BrowserPolicy
 from mockserver.http.request_log import stream_request_log
 from mockserver.http.rpc import RAW_SEND_KEY, RpcEndpoint, UnknownMethodEndpoint
 from mockserver.http.ui import ui_routes
@@ -175,9 +176,20 @@ def attach_state_file(backend: Backend, path: Path) -> SqliteState:
     try:
         # Trusted: the rows are tasks the fake rendered itself; only their shape is checked.
         backend.import_state(store.load(), trusted=True)
+    except StateFileError:
+        store.close()
+        raise
     except (DomainError, ValueError) as error:
         store.close()
         raise StateFileError(f"cannot load state from {path}: {error}") from None
+    except Exception as error:
+        # A hand-edited file can hold what no check foresaw: still one line at start-up.
+        logger.debug("loading %s failed", path, exc_info=error)
+        store.close()
+        reason = " ".join(str(error).split())[:200]  # one line, whatever the error says
+        raise StateFileError(
+            f"cannot load state from {path}: unexpected content ({type(error).__name__}: {reason})"
+        ) from None
     backend.persistence = store
     return store
 
@@ -187,7 +199,10 @@ def close_state_file(backend: Backend, store: SqliteState) -> None:
     (idempotent: the lifespan and the CLI both call it, whichever runs first wins)."""
     if store.closed:
         return
-    backend.flush()
+    try:
+        backend.flush()
+    except DomainError as error:  # the disk failed; every acknowledged write is in
+        logger.warning("state file %s: the clock's last time was not saved: %s", store.path, error)
     store.close()
     logger.info("state saved in %s", store.path)
 
@@ -302,8 +317,16 @@ def create_app(config: ServerConfig | None = None, *, backend: Backend | None = 
             close_state_file(backend, store)
 
     rpc_routes = _rpc_routes(document, backend, config, authenticator, journal, normalizers)
+    browsers = BrowserPolicy.build(
+        bound_host=config.host,
+        public_url=config.public_url,
+        allowed_hosts=config.allowed_hosts,
+        cors_origins=config.cors_origins,
+    )
     app = FakeApp(
-        middleware=_cors(config.cors_origins),
+        # The guard first: a preflight for a control route from an untrusted origin is
+        # refused before the CORS layer could answer it.
+        middleware=[Middleware(BrowserGuard, policy=browsers), *_cors(config.cors_origins)],
         routes=[
             *rpc_routes,
             *control.routes(),

@@ -93,6 +93,17 @@ def _origin(text: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _host(text: str) -> str:
+    name = text.strip().lower()
+    if name == "*":
+        return name
+    if not name or any(char in name for char in "/:@ ") or name.startswith("."):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a host name (a name like fake.test, without scheme or port; or *)"
+        )
+    return name
+
+
 def _url(text: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -205,6 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="let browser pages of this origin call the server (repeatable; * for any)",
     )
     parser.add_argument(
+        "--allowed-host",
+        type=_host,
+        action="append",
+        default=[],
+        dest="allowed_hosts",
+        metavar="HOST",
+        help="a host name browsers may reach the control API and web view by, besides"
+        " localhost, IP addresses, --host and --public-url (repeatable; * for any)",
+    )
+    parser.add_argument(
         "--seed",
         type=_int,
         metavar="N",
@@ -286,6 +307,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         admin_tokens=frozenset(args.admin_tokens),
         environments=frozenset(args.environments) or None,
         cors_origins=tuple(args.cors_origins),
+        allowed_hosts=tuple(args.allowed_hosts),
         seed=args.seed,
         request_log=sys.stdout.isatty() if args.request_log is None else args.request_log,
         public_url=args.public_url,
@@ -431,6 +453,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"mockserver: error: --scenario {args.scenario}: {error}", file=sys.stderr)
             return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: %(name)s: %(message)s")
+    # A write past the file size limit (ulimit -f) must fail with EFBIG (the --state write
+    # then answers unavailable), not kill the server by SIGXFSZ. CPython ignores SIGXFSZ
+    # at start-up already; said here because the promise depends on it.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         sock = bind_socket(args.host, args.port)
     except OSError as error:

@@ -31,6 +31,9 @@ class ServerConfig:
     admin_tokens: frozenset[str] = frozenset()  # the operator's: the control API, globally
     environments: frozenset[str] | None = None  # None: any environment id exists
     cors_origins: tuple[str, ...] = ()  # browser origins allowed; "*" for any; () off
+    # Host names browser requests to the control routes may carry besides loopback names,
+    # IP addresses, the bound host and the public URL's ("*": any); see http/origin.py.
+    allowed_hosts: tuple[str, ...] = ()
     seed: int | None = None  # repeatable ids per tenant (and fault rolls)
     request_log: bool = False  # one line per API call on stdout
     strict: bool = False

@@ -26,9 +26,11 @@ import json
 import logging
 import os
 import sqlite3
+import stat
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any, NoReturn
 
 import orjson
 
@@ -38,6 +40,7 @@ from mockserver.domain import (
     JsonObject,
     ManualClock,
     RandomIds,
+    Unavailable,
     format_timestamp,
     parse_timestamp,
 )
@@ -63,6 +66,7 @@ _FORMAT = "1"  # meta 'format': the layout of these tables
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _MIGRATING = ".migrating"
 _BACKUP = ".json-backup"
+_SQLITE_READONLY, _SQLITE_CANTOPEN = 8, 14  # primary result codes
 
 
 class StateFileError(ValueError):
@@ -87,7 +91,17 @@ class SqliteState:
     # -- reading ---------------------------------------------------------------------------
 
     def load(self) -> JsonObject:
-        """Everything stored, as an export document (``version``, ``clock``, ``tenants``)."""
+        """Everything stored, as an export document (``version``, ``clock``, ``tenants``).
+
+        :class:`StateFileError` (one line) when the tables are not the ones this version
+        writes, or a row is not what it would have written (a hand-edited file); the
+        document itself is validated by the import that takes it."""
+        try:
+            return self._load()
+        except sqlite3.Error as error:
+            raise StateFileError(f"cannot load state from {self.path}: {error}") from None
+
+    def _load(self) -> JsonObject:
         tenants: dict[str, JsonObject] = {}
 
         def tenant(key: str) -> JsonObject:
@@ -96,75 +110,145 @@ class SqliteState:
                 found = tenants[key] = {"tasks": [], "executions": []}
             return found
 
-        for key, body in self._db.execute("SELECT tenant, body FROM tasks ORDER BY rowid"):
-            tenant(key)["tasks"].append(orjson.loads(body))
-        for key, body in self._db.execute("SELECT tenant, body FROM executions ORDER BY rowid"):
-            tenant(key)["executions"].append(orjson.loads(body))
+        for key, body in self._rows("tasks"):
+            tenant(key)["tasks"].append(body)
+        for key, body in self._rows("executions"):
+            tenant(key)["executions"].append(body)
         document: JsonObject = {"version": STATE_VERSION, "tenants": tenants}
         row = self._db.execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()
+        clock_us = None
         if row is not None:
             document["clock"] = row[0]
-        for key, body in self._db.execute("SELECT tenant, body FROM settings"):
-            settings = orjson.loads(body)
+            try:
+                clock_us = parse_timestamp(row[0])
+            except (TypeError, ValueError):
+                raise StateFileError(
+                    f"cannot load state from {self.path}: meta 'clock' is not an RFC 3339"
+                    f" timestamp: {str(row[0])[:80]!r}"
+                ) from None
+        for key, settings in self._rows("settings"):
+            where = f"cannot load state from {self.path}: settings of tenant {key!r}"
+            if not isinstance(settings, dict):
+                raise StateFileError(f"{where}: expected an object")
             # In the export's terms: the tenant's own scenario, and its own clock.
             if "scenario" in settings:
                 tenant(key)["scenario"] = settings["scenario"]
             offset = settings.get("clockOffsetUs", 0)
-            if offset and row is not None:
-                tenant(key)["clock"] = format_timestamp(parse_timestamp(row[0]) + offset)
+            if isinstance(offset, bool) or not isinstance(offset, int):
+                raise StateFileError(f"{where}: clockOffsetUs is not an integer: {offset!r:.80}")
+            if offset and clock_us is not None:
+                try:
+                    tenant(key)["clock"] = format_timestamp(clock_us + offset)
+                except (ValueError, OverflowError):
+                    raise StateFileError(
+                        f"{where}: clockOffsetUs {offset} puts its clock outside years 1-9999"
+                    ) from None
         return document
+
+    def _rows(self, table: str) -> Iterator[tuple[str, Any]]:
+        """The (tenant, parsed JSON body) rows of ``table``, in the order they were written."""
+        order = " ORDER BY rowid" if table != "settings" else ""
+        for rowid, key, body in self._db.execute(f"SELECT rowid, tenant, body FROM {table}{order}"):
+            if not isinstance(key, str) or not isinstance(body, bytes | str):
+                raise StateFileError(
+                    f"cannot load state from {self.path}: {table} row {rowid}: not a row this"
+                    " version writes (tenant and body of the wrong type)"
+                )
+            try:
+                yield key, orjson.loads(body)
+            except orjson.JSONDecodeError as error:
+                raise StateFileError(
+                    f"cannot load state from {self.path}: {table} row {rowid}: body is not"
+                    f" JSON ({error})"
+                ) from None
 
     # -- Persistence -----------------------------------------------------------------------
 
     def task_saved(self, tenant: str, task: TaskRecord) -> None:
-        self._db.execute(
-            "INSERT INTO tasks (tenant, id, body) VALUES (?, ?, ?)"
-            " ON CONFLICT (tenant, id) DO UPDATE SET body = excluded.body",
-            (tenant, task.id, orjson.dumps(task_json(task))),
-        )
+        try:
+            self._db.execute(
+                "INSERT INTO tasks (tenant, id, body) VALUES (?, ?, ?)"
+                " ON CONFLICT (tenant, id) DO UPDATE SET body = excluded.body",
+                (tenant, task.id, orjson.dumps(task_json(task))),
+            )
+        except BaseException as error:
+            self._abandon(error)
 
     def task_removed(self, tenant: str, task_id: str) -> None:
-        self._db.execute("DELETE FROM tasks WHERE tenant = ? AND id = ?", (tenant, task_id))
+        try:
+            self._db.execute("DELETE FROM tasks WHERE tenant = ? AND id = ?", (tenant, task_id))
+        except BaseException as error:
+            self._abandon(error)
 
     def execution_saved(self, tenant: str, execution: ExecutionRecord) -> None:
-        self._db.execute(
-            "INSERT INTO executions (tenant, id, body) VALUES (?, ?, ?)"
-            " ON CONFLICT (tenant, id) DO UPDATE SET body = excluded.body",
-            (tenant, execution.id, orjson.dumps(export_execution(execution))),
-        )
+        try:
+            self._db.execute(
+                "INSERT INTO executions (tenant, id, body) VALUES (?, ?, ?)"
+                " ON CONFLICT (tenant, id) DO UPDATE SET body = excluded.body",
+                (tenant, execution.id, orjson.dumps(export_execution(execution))),
+            )
+        except BaseException as error:
+            self._abandon(error)
 
     def tenant_replaced(self, tenant: str, store: TenantStore | None) -> None:
-        self._db.execute("DELETE FROM tasks WHERE tenant = ?", (tenant,))
-        self._db.execute("DELETE FROM executions WHERE tenant = ?", (tenant,))
-        if store is not None:
-            self._insert_tenant(tenant, store)
+        try:
+            self._db.execute("DELETE FROM tasks WHERE tenant = ?", (tenant,))
+            self._db.execute("DELETE FROM executions WHERE tenant = ?", (tenant,))
+            if store is not None:
+                self._insert_tenant(tenant, store)
+        except BaseException as error:
+            self._abandon(error)
 
     def all_replaced(self, tenants: Mapping[str, TenantStore]) -> None:
-        self._db.execute("DELETE FROM tasks")
-        self._db.execute("DELETE FROM executions")
-        self._db.execute("DELETE FROM settings")
-        for key, store in tenants.items():
-            self._insert_tenant(key, store)
+        try:
+            self._db.execute("DELETE FROM tasks")
+            self._db.execute("DELETE FROM executions")
+            self._db.execute("DELETE FROM settings")
+            for key, store in tenants.items():
+                self._insert_tenant(key, store)
+        except BaseException as error:
+            self._abandon(error)
 
     def tenant_settings_changed(self, tenant: str, settings: JsonObject | None) -> None:
-        if settings is None:
-            self._db.execute("DELETE FROM settings WHERE tenant = ?", (tenant,))
-        else:
-            self._db.execute(
-                "INSERT INTO settings (tenant, body) VALUES (?, ?)"
-                " ON CONFLICT (tenant) DO UPDATE SET body = excluded.body",
-                (tenant, orjson.dumps(settings)),
-            )
+        try:
+            if settings is None:
+                self._db.execute("DELETE FROM settings WHERE tenant = ?", (tenant,))
+            else:
+                self._db.execute(
+                    "INSERT INTO settings (tenant, body) VALUES (?, ?)"
+                    " ON CONFLICT (tenant) DO UPDATE SET body = excluded.body",
+                    (tenant, orjson.dumps(settings)),
+                )
+        except BaseException as error:
+            self._abandon(error)
 
     def commit(self, clock_us: Micros | None) -> None:
-        if clock_us is not None and clock_us != self._clock_us:
-            self._db.execute(
-                "INSERT INTO meta (key, value) VALUES ('clock', ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (format_timestamp(clock_us),),
-            )
+        try:
+            if clock_us is not None and clock_us != self._clock_us:
+                self._db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('clock', ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (format_timestamp(clock_us),),
+                )
+            self._db.commit()
+        except BaseException as error:
+            self._abandon(error)
+        if clock_us is not None:
             self._clock_us = clock_us
-        self._db.commit()
+
+    def _abandon(self, error: BaseException) -> NoReturn:
+        """Drop everything reported since the last commit, after ``error`` stopped a write,
+        and raise: :class:`Unavailable` for a failing disk (full, over the file size limit,
+        an I/O error, a read-only file), else ``error`` itself."""
+        with contextlib.suppress(sqlite3.Error):
+            self._db.rollback()
+        if isinstance(error, sqlite3.Error | OSError):
+            logger.error("cannot write the state file %s (%s): write refused", self.path, error)
+            raise Unavailable(
+                f"the fake cannot write its --state file ({error}); nothing was changed,"
+                " retry when the disk is fixed"
+            ) from error
+        raise error
 
     def _insert_tenant(self, tenant: str, store: TenantStore) -> None:
         self._db.executemany(
@@ -197,6 +281,10 @@ class SqliteState:
             try:
                 self._db.commit()
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as error:
+                # Every acknowledged write is committed in the log, which the next start
+                # reads: only the folding failed (a full disk, say).
+                logger.warning("state file %s: the log stays beside it (%s)", self.path, error)
             finally:
                 self._db.close()
                 if self._lock_fd is not None:
@@ -218,6 +306,7 @@ def open_state(path: Path) -> SqliteState:
     directory, a directory, a file that is neither SQLite nor a JSON export, no permission,
     or a file another server (or another store in this process) is using.
     """
+    _check_regular(path)
     _remove_stale_migration(path)
     head = _head(path)
     if head is not None and head.lstrip()[:1] == b"{":
@@ -261,6 +350,21 @@ def _lock(path: Path) -> int:
     return fd
 
 
+def _check_regular(path: Path) -> None:
+    """Refuse a path that exists and is not a regular file (a FIFO, a socket, a device):
+    reading its head would block or never end, and SQLite cannot use it."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # absent (created later) or unreadable: _head says which
+    if stat.S_ISDIR(mode):
+        raise StateFileError(f"cannot use state file {path}: it is a directory")
+    if not stat.S_ISREG(mode):
+        raise StateFileError(
+            f"cannot use state file {path}: not a regular file (a FIFO, socket or device)"
+        )
+
+
 def _head(path: Path) -> bytes | None:
     try:
         with path.open("rb") as file:
@@ -289,21 +393,63 @@ def _connect(path: Path) -> sqlite3.Connection:
             # write cost about 150 µs with the default, under 100 µs with this.
             connection.execute("PRAGMA wal_autocheckpoint=10000")
             connection.executescript(_SCHEMA)
+            _check_layout(connection, path)
             row = connection.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
-            if row is None:
-                connection.execute("INSERT INTO meta (key, value) VALUES ('format', ?)", (_FORMAT,))
-            elif row[0] != _FORMAT:
+            if row is not None and row[0] != _FORMAT:
                 raise StateFileError(
                     f"cannot load state from {path}: unknown format {row[0]!r}"
                     f" (this version reads {_FORMAT})"
                 )
-            connection.commit()
+            # Written on every start, even unchanged: a file that cannot take a write (a
+            # read-only file, a read-only directory for the log) is refused now, instead
+            # of failing every write later.
+            try:
+                connection.execute(
+                    "INSERT INTO meta (key, value) VALUES ('format', ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (_FORMAT,),
+                )
+                connection.commit()
+            except sqlite3.Error as error:
+                raise StateFileError(
+                    f"cannot write state file {path}: {error} (is the file or its directory"
+                    " read-only, or the disk full?)"
+                ) from None
         except BaseException:
             connection.close()
             raise
     except sqlite3.Error as error:
-        raise StateFileError(f"cannot use state file {path}: {error}") from None
+        hint = ""
+        if getattr(error, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_READONLY, _SQLITE_CANTOPEN):
+            hint = (
+                " (SQLite must write the file and create its log beside it: is either read-only?)"
+            )
+        raise StateFileError(f"cannot use state file {path}: {error}{hint}") from None
     return connection
+
+
+# Each table's columns and their place in its primary key, as _SCHEMA creates them.
+_LAYOUT = {
+    "meta": [("key", 1), ("value", 0)],
+    "tasks": [("tenant", 1), ("id", 2), ("body", 0)],
+    "executions": [("tenant", 1), ("id", 2), ("body", 0)],
+    "settings": [("tenant", 1), ("body", 0)],
+}
+
+
+def _check_layout(connection: sqlite3.Connection, path: Path) -> None:
+    """Refuse tables laid out otherwise (a hand-edited file): its rows would not load, or
+    every later write would fail against them."""
+    for table, expected in _LAYOUT.items():
+        found = [(row[1], row[5]) for row in connection.execute(f"PRAGMA table_info({table})")]
+        kind = connection.execute(
+            "SELECT type FROM sqlite_master WHERE name = ?", (table,)
+        ).fetchone()
+        if found != expected or kind is None or kind[0] != "table":
+            raise StateFileError(
+                f"cannot load state from {path}: table {table!r} is not laid out as this"
+                " version writes it (a hand-edited file?)"
+            )
 
 
 def _remove_stale_migration(path: Path) -> None:

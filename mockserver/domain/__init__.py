@@ -14,6 +14,7 @@ from mockserver.domain.errors import (
     InvalidArgument,
     NotFound,
     ResourceExhausted,
+    Unavailable,
     Unimplemented,
 )
 from mockserver.domain.faults import Fault, FaultRule
@@ -65,6 +66,7 @@ __all__ = [
     "SequentialIds",
     "StepBehaviour",
     "Timing",
+    "Unavailable",
     "Unimplemented",
     "can_reach",
     "can_transition",

@@ -7,6 +7,7 @@ state, so export/import may run on other threads than the event loop.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -139,10 +140,10 @@ class Backend:
             self._check_dependencies(tenant, parsed.environment_id, parsed.depends_on, None)
             self._check_room(caller, len(tenant.tasks), self.limits.max_tasks, "tasks")
             task = parsed.record(self._new_id(caller), self._now(caller), caller.subject)
-            self._write(caller).add_task(task)
-            self._objects += 1
             self.persistence.task_saved(caller.subject_id, task)
             self._commit()
+            self._write(caller).add_task(task)
+            self._objects += 1
             return {"task": fresh_task_json(task)}
 
     def get_task(self, caller: Caller, request: JsonObject) -> JsonObject:
@@ -189,9 +190,9 @@ class Backend:
             if parsed.depends_on is not None:
                 self._check_dependencies(tenant, task.environment_id, parsed.depends_on, task.id)
             if updated != task:
-                self._write(caller).replace_task(updated)
                 self.persistence.task_saved(caller.subject_id, updated)
                 self._commit()
+                self._write(caller).replace_task(updated)
             return {}
 
     def delete_task(self, caller: Caller, request: JsonObject) -> JsonObject:
@@ -207,14 +208,15 @@ class Backend:
                     f"task {task_id} cannot be deleted: task {user} depends on it"
                 )
             now = self._now(caller)
-            for execution in tenant.executions_of(task_id):
-                if not view(execution, now).terminal:
-                    execution.stopped_us = now
-                    self.persistence.execution_saved(caller.subject_id, execution)
-            tenant.remove_task(task_id)
-            self._objects -= 1
+            running = [e for e in tenant.executions_of(task_id) if not view(e, now).terminal]
+            for execution in running:
+                self.persistence.execution_saved(caller.subject_id, _stopped(execution, now))
             self.persistence.task_removed(caller.subject_id, task_id)
             self._commit()
+            for execution in running:
+                execution.stopped_us = now
+            tenant.remove_task(task_id)
+            self._objects -= 1
             return {}
 
     # -- executions -----------------------------------------------------------------------
@@ -248,10 +250,10 @@ class Backend:
                 pending_us=seconds_to_micros(self.timing.pending_delay),
                 groups=tuple(groups),
             )
-            self._write(caller).add_execution(execution)
-            self._objects += 1
             self.persistence.execution_saved(caller.subject_id, execution)
             self._commit()
+            self._write(caller).add_execution(execution)
+            self._objects += 1
             base = caller.origin or self.log_url_base
             rendered = execution_json(execution, initial_view(execution), base)
             return {"taskExecution": rendered}
@@ -317,9 +319,9 @@ class Backend:
             execution = self._execution(self._read(caller), execution_id)
             now = self._now(caller)
             if not view(execution, now).terminal:
-                execution.stopped_us = now
-                self.persistence.execution_saved(caller.subject_id, execution)
+                self.persistence.execution_saved(caller.subject_id, _stopped(execution, now))
                 self._commit()
+                execution.stopped_us = now
             return {}
 
     def execution_logs(self, caller: Caller, execution_id: str) -> str:
@@ -376,12 +378,17 @@ class Backend:
         with self._lock:
             if caller is None:
                 self.scenario = scenario
-            else:
-                control = self._write_control(caller)
-                control.scenario = scenario
-                control.faults = None
-                self._settings_changed(caller.subject_id)
-                self._commit()
+                return
+            key = caller.subject_id
+            current = self._controls.get(key)
+            if current is None:
+                self._check_control_room()
+            offset = 0 if current is None else current.clock_offset_us
+            self._report_settings(key, TenantControl(scenario, offset))
+            self._commit()
+            control = self._write_control(caller)
+            control.scenario = scenario
+            control.faults = None
 
     def fault(self, caller: Caller, method: str, request: JsonObject) -> Fault | None:
         """The fault the caller's scenario injects into this call, if any (and count it).
@@ -411,55 +418,76 @@ class Backend:
     def advance_clock(self, seconds: float, caller: Caller | None = None) -> Micros:
         """Move the caller's clock (or the server's, moving every tenant: ``None``) forward.
 
-        :class:`FailedPrecondition` on a real clock; :class:`InvalidArgument` when the time
-        would pass the end of year 9999, the last instant RFC 3339 can write.
+        :class:`FailedPrecondition` on a real clock; :class:`InvalidArgument` when the
+        caller's time (the server's, for ``None``) would pass the end of year 9999, the
+        last instant RFC 3339 can write. A server-wide advance stops a tenant whose own
+        clock is ahead at that last instant, instead of refusing the advance for everyone.
         """
         clock = self.clock
         if not isinstance(clock, ManualClock):
             raise FailedPrecondition("the clock is real; only a manual clock can be advanced")
         with self._lock:
-            if caller is None:
-                offsets = [control.clock_offset_us for control in self._controls.values()]
-                latest = self._now(None) + max([0, *offsets])
-            else:
-                latest = self._now(caller)
+            latest = self._now(caller)
             if not seconds <= (MAX_TIME_US - latest) / 1_000_000:
+                whose = "the server's clock" if caller is None else "your clock"
                 raise InvalidArgument(
-                    f"seconds: {seconds!r} would move the clock past "
-                    f"{format_timestamp(MAX_TIME_US)}"
+                    f"seconds: {seconds!r} would move {whose} past {format_timestamp(MAX_TIME_US)}"
                 )
+            step_us = seconds_to_micros(seconds)
             if caller is None:
-                clock.advance(seconds)
-            else:
-                self._write_control(caller).clock_offset_us += seconds_to_micros(seconds)
-                self._settings_changed(caller.subject_id)
+                return self._advance_server(clock, min(latest + step_us, MAX_TIME_US))
+            key = caller.subject_id
+            current = self._controls.get(key)
+            if current is None:
+                self._check_control_room()
+            scenario = None if current is None else current.scenario
+            offset = min(step_us + latest, MAX_TIME_US) - self._now(None)
+            self._report_settings(key, TenantControl(scenario, offset))
             self._commit()
+            self._write_control(caller).clock_offset_us = offset
             return self._now(caller)
+
+    def _advance_server(self, clock: ManualClock, target_us: Micros) -> Micros:
+        """Move the server's clock to ``target_us``; a tenant whose clock would pass the
+        end of year 9999 stops there (its offset shrinks)."""
+        stopped = {
+            key: MAX_TIME_US - target_us
+            for key, control in self._controls.items()
+            if target_us + control.clock_offset_us > MAX_TIME_US
+        }
+        for key, offset in stopped.items():
+            self._report_settings(key, TenantControl(self._controls[key].scenario, offset))
+        self._commit(target_us)
+        clock.set(from_micros(target_us))
+        for key, offset in stopped.items():
+            self._controls[key].clock_offset_us = offset
+        return self._now(None)
 
     def reset(self, caller: Caller | None = None) -> None:
         """Forget the caller's state, scenario and clock, or every tenant's (``None``)."""
         with self._lock:
             if caller is None:
+                self.persistence.all_replaced({})
+                self._commit()
                 self._tenants.clear()
                 self._controls.clear()
                 self._used_ids.clear()
                 self._objects = 0
                 if isinstance(self.ids, SeededIds):
                     self.ids.forget()
-                self.persistence.all_replaced({})
-            else:
-                key = caller.subject_id
-                store = self._tenants.pop(key, None)
-                self._controls.pop(key, None)
-                if store is not None:
-                    self._objects -= _size(store)
-                    # Nobody else can hold these ids; a fresh tenant may be given them again.
-                    self._used_ids.difference_update(store.all_ids())
-                if isinstance(self.ids, SeededIds):
-                    self.ids.forget(key)
-                self.persistence.tenant_replaced(key, None)
-                self.persistence.tenant_settings_changed(key, None)
+                return
+            key = caller.subject_id
+            self.persistence.tenant_replaced(key, None)
+            self.persistence.tenant_settings_changed(key, None)
             self._commit()
+            store = self._tenants.pop(key, None)
+            self._controls.pop(key, None)
+            if store is not None:
+                self._objects -= _size(store)
+                # Nobody else can hold these ids; a fresh tenant may be given them again.
+                self._used_ids.difference_update(store.all_ids())
+            if isinstance(self.ids, SeededIds):
+                self.ids.forget(key)
 
     def export_state(self, caller: Caller | None = None, *, shared: bool = False) -> JsonObject:
         """The caller's state, or every tenant's (``None``), as JSON; see :mod:`state`.
@@ -514,31 +542,43 @@ class Backend:
             if caller is None:
                 total = sum(map(_size, parsed.stores.values()))
                 self._check_total(total, len(parsed.stores))
-                if parsed.clock_us is not None and isinstance(self.clock, ManualClock):
-                    self.clock.restore(from_micros(parsed.clock_us))
-                base = self._now(None)
-                self._tenants = {key: store for key, store in parsed.stores.items() if store}
-                self._objects = total
-                self._used_ids = {i for store in parsed.stores.values() for i in store.all_ids()}
-                self._controls = {}
+                # A manual clock moves to the export's time (once the import is committed).
+                clock = self.clock
+                restored = parsed.clock_us if isinstance(clock, ManualClock) else None
+                base = self._now(None) if restored is None else restored
+                tenants = {key: store for key, store in parsed.stores.items() if store}
+                controls: dict[str, TenantControl] = {}
                 for key, settings in parsed.settings.items():
                     offset = 0
                     if manual and settings.clock_us is not None:
                         offset = settings.clock_us - base
                     if settings.scenario is not None or offset:
-                        self._controls[key] = TenantControl(settings.scenario, offset)
-                self.persistence.all_replaced(self._tenants)
-                for key in self._controls:
-                    self._settings_changed(key)
-                self._commit()
+                        controls[key] = TenantControl(settings.scenario, offset)
+                self.persistence.all_replaced(tenants)
+                for key, control in controls.items():
+                    self._report_settings(key, control)
+                self._commit(base)
+                if restored is not None and isinstance(clock, ManualClock):
+                    clock.restore(from_micros(restored))
+                self._tenants = tenants
+                self._objects = total
+                self._used_ids = {i for store in parsed.stores.values() for i in store.all_ids()}
+                self._controls = controls
                 return
             key = caller.subject_id
             store = next(iter(parsed.stores.values()), None)
             settings = next(iter(parsed.settings.values()), state.TenantSettings())
             old = self._tenants.get(key)
             others = self._objects - (0 if old is None else _size(old))
-            tenants = len(self._tenants) + (0 if old is not None or not store else 1)
-            self._check_total(others + (_size(store) if store else 0), tenants)
+            tenants_after = len(self._tenants) + (0 if old is not None or not store else 1)
+            self._check_total(others + (_size(store) if store else 0), tenants_after)
+            control = TenantControl(settings.scenario)
+            clock_us = settings.clock_us if settings.clock_us is not None else parsed.clock_us
+            if manual and clock_us is not None:
+                control.clock_offset_us = clock_us - self._now(None)
+            self.persistence.tenant_replaced(key, store or None)
+            self._report_settings(key, control)
+            self._commit()
             self._tenants.pop(key, None)
             self._objects = others + (_size(store) if store else 0)
             if old is not None:
@@ -546,17 +586,10 @@ class Backend:
             if store:
                 self._tenants[key] = store
                 self._used_ids.update(store.all_ids())
-            control = TenantControl(settings.scenario)
-            clock_us = settings.clock_us if settings.clock_us is not None else parsed.clock_us
-            if manual and clock_us is not None:
-                control.clock_offset_us = clock_us - self._now(None)
             if control.is_default:
                 self._controls.pop(key, None)
             else:
                 self._controls[key] = control
-            self.persistence.tenant_replaced(key, store or None)
-            self._settings_changed(key)
-            self._commit()
 
     def flush(self) -> None:
         """Commit the server clock's current time too (a manual clock may have moved since
@@ -566,18 +599,23 @@ class Backend:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _commit(self) -> None:
-        """Make the changes reported to :attr:`persistence` durable (called in the lock).
+    def _commit(self, clock_us: Micros | None = None) -> None:
+        """Make the changes reported to :attr:`persistence` durable (called in the lock,
+        before the change is applied in memory); ``clock_us``: the server's time after
+        the change, when the change moves it.
 
         Only a manual clock's time is worth keeping: a real clock reads the wall time again
-        after a restart."""
+        after a restart. :class:`Unavailable` when the store could not commit: the caller
+        then applies nothing."""
         persistence = self.persistence
         if persistence is not NO_PERSISTENCE:  # the clock is not worth reading for nothing
-            persistence.commit(self._now(None) if self.manual else None)
+            if clock_us is None and self.manual:
+                clock_us = self._now(None)
+            persistence.commit(clock_us if self.manual else None)
 
-    def _settings_changed(self, key: str) -> None:
-        """Tell :attr:`persistence` a tenant's own scenario or clock offset changed."""
-        control = self._controls.get(key)
+    def _report_settings(self, key: str, control: TenantControl | None) -> None:
+        """Tell :attr:`persistence` a tenant's own scenario or clock offset will be
+        ``control``'s (``None``: the tenant will have none)."""
         if control is None or control.is_default:
             self.persistence.tenant_settings_changed(key, None)
             return
@@ -606,13 +644,17 @@ class Backend:
         key = caller.subject_id
         control = self._controls.get(key)
         if control is None:
-            if len(self._controls) >= self.limits.max_tenants:
-                raise ResourceExhausted(
-                    f"the fake holds settings of {self.limits.max_tenants} tenants, its limit;"
-                    " reset some (POST /_mock/reset)"
-                )
+            self._check_control_room()
             control = self._controls[key] = TenantControl()
         return control
+
+    def _check_control_room(self) -> None:
+        """``ResourceExhausted`` unless one more tenant may have settings of its own."""
+        if len(self._controls) >= self.limits.max_tenants:
+            raise ResourceExhausted(
+                f"the fake holds settings of {self.limits.max_tenants} tenants, its limit;"
+                " reset some (POST /_mock/reset)"
+            )
 
     def _check_room(self, caller: Caller, count: int, limit: int, what: str) -> None:
         """``ResourceExhausted`` unless the caller may store one more task or execution."""
@@ -742,6 +784,15 @@ def _step_times(step: StepStatus) -> JsonObject:
     if step.ended_us is not None:
         times["endedAt"] = format_timestamp(step.ended_us)
     return times
+
+
+def _stopped(execution: ExecutionRecord, now: Micros) -> ExecutionRecord:
+    """What ``execution`` will be once stopped at ``now``: reported to the store before the
+    record itself changes. A shallow copy: the plan and its timeline are shared, not
+    worked out again (they do not depend on the stop)."""
+    stopped = copy.copy(execution)
+    stopped.stopped_us = now
+    return stopped
 
 
 def _size(store: TenantStore) -> int:

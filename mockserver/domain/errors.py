@@ -50,3 +50,10 @@ class ResourceExhausted(DomainError):
     """A limit on stored state (tenants, tasks, executions) is reached."""
 
     code = "resource_exhausted"
+
+
+class Unavailable(DomainError):
+    """The fake cannot do this now, through no fault of the request: its ``--state`` file
+    could not be written. Nothing changed; the same request may succeed later."""
+
+    code = "unavailable"

@@ -89,6 +89,9 @@ FAULT_KEYS = (
     "rate_limit",
 )
 _MAX_SECONDS = 3600.0  # a fault that stalls a call for more than an hour is a typo
+# Every integer a scenario carries fits 64 bits, as in protobuf and every JSON library the
+# export may meet: a longer one is refused at the door (orjson cannot even write it).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 # A scenario is a handful of rules; bounds keep a hostile one from costing every call.
 MAX_FAULTS = 1000
 MAX_MATCH_FIELDS = 32
@@ -402,16 +405,18 @@ def _rate_limit(raw: object, path: str) -> RateLimit | None:
 def _count(raw: object, path: str) -> int | None:
     if raw is None:
         return None
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
-        raise FaultError(f"{path}: expected an integer >= 0, got {raw!r}")
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= INT64_MAX:
+        raise FaultError(f"{path}: expected an integer between 0 and {INT64_MAX}, got {raw!r:.40}")
     return raw
 
 
 def _seed(raw: object, path: str) -> int | None:
     if raw is None:
         return None
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        raise FaultError(f"{path}: expected an integer, got {raw!r}")
+    if isinstance(raw, bool) or not isinstance(raw, int) or not INT64_MIN <= raw <= INT64_MAX:
+        raise FaultError(
+            f"{path}: expected a 64-bit integer ({INT64_MIN} to {INT64_MAX}), got {raw!r:.40}"
+        )
     return raw
 
 

@@ -1,10 +1,17 @@
 """Where the backend reports each change of state, for a durable store to write down.
 
-The :class:`~mockserver.domain.backend.Backend` calls these methods inside its lock, right
-after changing its in-memory state, then :meth:`Persistence.commit` once per operation,
-before it returns: a store that makes the changes durable in ``commit`` makes every
-acknowledged write durable. The default, :data:`NO_PERSISTENCE`, does nothing, so a server
+The :class:`~mockserver.domain.backend.Backend` reports each change inside its lock, then
+calls :meth:`Persistence.commit` once per operation, and only after that commit returns
+does it apply the change to its in-memory state and answer: a store that makes the changes
+durable in ``commit`` makes every acknowledged write durable, and a write it could not
+commit never exists. The default, :data:`NO_PERSISTENCE`, does nothing, so a server
 without ``--state`` pays one no-op call per write.
+
+Any of these methods may raise :class:`~mockserver.domain.errors.Unavailable` (the disk
+failed: full, a file size limit, an I/O error, a read-only file); the store has then
+dropped everything reported since the last commit, and the backend, having applied
+nothing, passes the error on (``unavailable``, 503). Reports describe the state *after*
+the change, which the backend has not applied yet.
 
 Tenants are keyed by subject id, as in the export (never by token).
 """

@@ -165,7 +165,7 @@ faults:
         ("[{method: Nope, code: internal}]", "faults[0].method: unknown method 'Nope'"),
         ("[{code: broken}]", "faults[0].code: 'broken' is not a Connect error code"),
         ("[{method: GetTask}]", "faults[0]: a fault needs a code, drop, rate_limit or latency"),
-        ("[{code: internal, times: -1}]", "faults[0].times: expected an integer >= 0"),
+        ("[{code: internal, times: -1}]", "faults[0].times: expected an integer between 0 and"),
         ("[{code: internal, rate: 2}]", "faults[0].rate: expected a probability"),
         ("[{code: internal, drop: true}]", "faults[0]: a dropped connection has no code"),
         ("[{code: internal, oops: 1}]", "faults[0]: unknown key 'oops'"),

@@ -15,6 +15,7 @@ from mockserver.domain import (
     Scenario,
     SeededIds,
 )
+from mockserver.domain.backend import MAX_TIME_US
 from mockserver.domain.testing import ENV_A, ENV_B, World
 
 FAIL_ALL = "rules: [{outcome: fail, failure_message: nope}]"
@@ -140,11 +141,26 @@ def test_tenancy_advance_past_year_9999_is_invalid(seconds: float) -> None:
     assert world.backend.now() == world.backend.now(world.alice)
 
 
-def test_tenancy_server_advance_accounts_for_tenants_ahead() -> None:
+def test_tenancy_server_advance_stops_a_tenant_ahead_at_the_end_of_year_9999() -> None:
+    """A tenant that pushed its clock near the end of 9999 once made every server-wide
+    advance fail; now its clock stops at the last instant and everyone else moves on."""
     world = World()
-    world.backend.advance_clock(7900 * 365 * 86400.0, world.alice)
-    with pytest.raises(InvalidArgument):
-        world.backend.advance_clock(100 * 365 * 86400.0)
+    backend = world.backend
+    backend.advance_clock((MAX_TIME_US - backend.now(world.alice)) / 1e6 - 0.4, world.alice)
+    server_before, bob_before = backend.now(), backend.now(world.bob)
+    backend.advance_clock(10)
+    assert backend.now(world.alice) == MAX_TIME_US
+    assert backend.now() == server_before + 10_000_000
+    assert backend.now(world.bob) == bob_before + 10_000_000
+    backend.advance_clock(100 * 365 * 86400.0)
+    assert backend.now(world.alice) == MAX_TIME_US
+    # Its clock can go no further on its own either, and says whose clock it is.
+    with pytest.raises(InvalidArgument, match=r"seconds: 1 would move your clock past 9999"):
+        backend.advance_clock(1, world.alice)
+    backend.advance_clock(0, world.alice)
+    assert backend.export_state()["tenants"][world.alice.subject_id]["clock"] == (
+        "9999-12-31T23:59:59.999999Z"
+    )
 
 
 def test_tenancy_real_clock_cannot_be_advanced() -> None:

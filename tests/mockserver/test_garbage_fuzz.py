@@ -3,9 +3,12 @@
 Hypothesis builds hostile requests the way a fuzzer or a careless script would: raw bytes,
 JSON nested thousands deep, numbers of thousands of digits, broken UTF-8, broken gzip,
 broken protobuf, made-up page tokens and bearer tokens, odd query strings and headers,
-and the control routes. Every answer must be a Connect error (or a success), never a 5xx
-other than the 501 ``unimplemented`` Connect prescribes for an unknown compression, and
-the tenant's journal must still render afterwards.
+the control routes, integers beyond 64 bits in scenarios and imports, and browser headers
+(``Origin``, ``Sec-Fetch-Site``, ``Host``) of every kind. Every answer must be a Connect
+error (or a success), never a 5xx other than the 501 ``unimplemented`` Connect prescribes
+for an unknown compression; the tenant's journal and the whole state export must still
+render afterwards; and a control request answered with an error changed nothing. The
+fake runs with ``--state``, so every write also goes through the state file.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -24,7 +29,18 @@ from mockserver.config import ServerConfig
 from openapi.methods import METHODS
 from tests.support.asgi import SERVICE_PATH, AsgiClient
 
-_CLIENT = AsgiClient(create_app(ServerConfig(clock="manual", max_body_bytes=64 * 1024)))
+_ADMIN = "fuzz-operator"
+_STATE_DIR = tempfile.TemporaryDirectory(prefix="garbage-fuzz-")  # removed at exit
+_CLIENT = AsgiClient(
+    create_app(
+        ServerConfig(
+            clock="manual",
+            max_body_bytes=64 * 1024,
+            admin_tokens=frozenset({_ADMIN}),
+            state_path=Path(_STATE_DIR.name) / "state.db",
+        )
+    )
+)
 
 _METHOD_NAMES = [method.name for method in METHODS]
 _FIELDS = ["id", "filter", "pagination", "metadata", "spec", "dependsOn", "x", "environmentId"]
@@ -268,14 +284,125 @@ def _control_request(draw: st.DrawFn) -> Request:
     return method, path, body, {}
 
 
+# Integers a scenario or an import may try to smuggle past 64 bits (and just inside).
+_HUGE = [2**63, 2**64, -(2**63) - 1, 10**23, -(10**23), 10**400, 2**63 - 1, -(2**63)]
+
+
+@st.composite
+def _huge_integer_request(draw: st.DrawFn) -> Request:
+    huge = draw(st.sampled_from(_HUGE))
+    # A fault the rest of the run can live with, should a value just inside 64 bits put it
+    # in force: it answers one method, with a 4xx.
+    fault: dict[str, Any] = {"method": "StopTaskExecution", "code": "aborted"}
+    key = draw(st.sampled_from(["times", "seed", "retry_after", "requests", "rate", "latency"]))
+    if key == "requests":
+        fault = {"method": "StopTaskExecution", "rate_limit": {"requests": huge, "per": 1}}
+    else:
+        fault[key] = huge
+    scenario = {"faults": [fault]}
+    where = draw(st.sampled_from(["scenario", "import", "execution"]))
+    token = draw(st.sampled_from([_ADMIN, "fuzz-tenant"]))
+    headers = {"Authorization": f"Bearer {token}"}
+    if where == "scenario":
+        return "PUT", "/_mock/scenario", json.dumps(scenario).encode(), headers
+    tenant: dict[str, Any] = {"scenario": scenario}
+    if where == "execution":
+        step = {"id": _ID, "taskId": _ID, "duration": huge}
+        execution = {
+            "id": _ID,
+            "taskId": _ID,
+            "environmentId": _ID,
+            "createdAt": "2026-01-01T00:00:00Z",
+            "pendingDelay": draw(st.sampled_from([huge, 1])),
+            "plan": [{"steps": [step]}],
+        }
+        tenant = {"executions": [execution]}
+    document = {"version": 1, "tenants": {"t": tenant}}
+    return "PUT", "/_mock/state", json.dumps(document).encode(), headers
+
+
+_ID = "00000000-0000-4000-8000-000000000001"
+_PRINTABLE = st.characters(min_codepoint=32, max_codepoint=126)
+
+
+@st.composite
+def _browser_request(draw: st.DrawFn) -> Request:
+    """A request as a hostile page (or a confused proxy) would send it to the control
+    routes and the web view."""
+    method, path = draw(
+        st.sampled_from(
+            [
+                ("POST", "/_mock/reset"),
+                ("POST", "/_mock/clock/advance"),
+                ("PUT", "/_mock/scenario"),
+                ("PUT", "/_mock/state"),
+                ("DELETE", "/_mock/requests"),
+                ("OPTIONS", "/_mock/scenario"),
+                ("GET", "/_mock/state"),
+                ("GET", "/_mock/ui"),
+                ("GET", "/"),
+            ]
+        )
+    )
+    headers: dict[str, str] = {}
+    origin = draw(
+        st.one_of(
+            st.none(),
+            st.sampled_from(["http://evil.example", "null", "http://testserver", "", "*"]),
+            st.text(alphabet=_PRINTABLE, max_size=30),
+        )
+    )
+    if origin is not None:
+        headers["Origin"] = origin
+    site = draw(st.sampled_from([None, "cross-site", "same-site", "same-origin", "none", "x"]))
+    if site is not None:
+        headers["Sec-Fetch-Site"] = site
+    host = draw(
+        st.one_of(
+            st.sampled_from(["testserver", "evil.example:80", "[::1]:1", "[", "a:b:c", ":"]),
+            st.text(alphabet=_PRINTABLE, max_size=30),
+        )
+    )
+    headers["Host"] = host
+    if method == "OPTIONS":
+        headers["Access-Control-Request-Method"] = "PUT"
+    body = draw(
+        st.sampled_from(
+            [
+                b'{"seconds": 5}',
+                b'{"faults": [{"method": "StopTaskExecution", "code": "aborted"}]}',
+                b'{"version": 1, "tenants": {}}',
+                b"{}",
+            ]
+        )
+    )
+    return method, path, body, headers
+
+
+def _whole_state() -> Any:
+    response = _CLIENT.request("GET", "/_mock/state", token=_ADMIN)
+    assert response.status_code == 200, response.text[:300]
+    return response.json()
+
+
 @settings(
     max_examples=250,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(request=st.one_of(_api_request(), _get_request(), _control_request()))
+@given(
+    request=st.one_of(
+        _api_request(),
+        _get_request(),
+        _control_request(),
+        _huge_integer_request(),
+        _browser_request(),
+    )
+)
 def test_garbage_on_any_route_never_gets_a_5xx(request: Request) -> None:
     method, path, body, headers = request
+    control = path.startswith("/_mock/") and method != "GET"
+    before = _whole_state() if control else None
     response = _CLIENT.request(method, path, content=body, headers=headers)
     status = response.status_code
     if status >= 400:  # (a path that dot-segments turn into a directory gets a redirect)
@@ -287,3 +414,6 @@ def test_garbage_on_any_route_never_gets_a_5xx(request: Request) -> None:
         assert allowed, (status, response.text[:300])
     journal = _CLIENT.request("GET", "/_mock/requests")
     assert journal.status_code == 200, journal.text[:300]
+    after = _whole_state()  # never a 500, whatever got in
+    if control and status >= 400:
+        assert after == before, (status, method, path, response.text[:300])

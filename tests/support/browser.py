@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 from selenium import webdriver
@@ -38,8 +38,11 @@ def browser_paths() -> tuple[str, str]:
     return chromium, driver
 
 
-def headless_chromium(window_size: str = "1400,1000") -> Iterator[WebDriver]:
-    """A headless Chromium session for a fixture to yield from; quit afterwards."""
+def headless_chromium(
+    window_size: str = "1400,1000", arguments: Sequence[str] = ()
+) -> Iterator[WebDriver]:
+    """A headless Chromium session for a fixture to yield from; quit afterwards.
+    ``arguments``: more command-line switches (``--host-resolver-rules=...``)."""
     chromium, driver_path = browser_paths()
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
@@ -49,6 +52,7 @@ def headless_chromium(window_size: str = "1400,1000") -> Iterator[WebDriver]:
         "--disable-dev-shm-usage",
         "--disable-gpu",
         f"--window-size={window_size}",
+        *arguments,
     ):
         options.add_argument(argument)
     driver = webdriver.Chrome(options=options, service=Service(driver_path))

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
+import resource
 import select
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
-__all__ = ["REPO_ROOT", "ServerProcess", "run_until_exit"]
+__all__ = ["REPO_ROOT", "ServerProcess", "file_size_limit", "run_until_exit"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,6 +33,16 @@ def run_until_exit(*args: str, timeout: float = 60) -> subprocess.CompletedProce
     )
 
 
+def file_size_limit(max_bytes: int) -> Callable[[], None]:
+    """A ``preexec_fn`` that starts the server under ``ulimit -f`` (RLIMIT_FSIZE): a write
+    past ``max_bytes`` fails (or, unless SIGXFSZ is ignored, kills the process)."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
+
+    return limit
+
+
 _BANNER = "mockserver listening on "
 
 
@@ -41,9 +53,15 @@ class ServerProcess:
     goes to a temporary file, shown by :meth:`output` when a test needs it.
     """
 
-    def __init__(self, *args: str, start_timeout: float = 20.0) -> None:
+    def __init__(
+        self,
+        *args: str,
+        start_timeout: float = 20.0,
+        preexec_fn: Callable[[], None] | None = None,
+    ) -> None:
         self.args = args if "--port" in args else ("--port", "0", *args)
         self.start_timeout = start_timeout
+        self.preexec_fn = preexec_fn  # run in the child before exec (limits, ...)
         self.url = ""
         self._process: subprocess.Popen[str] | None = None
         self._stderr: IO[str] | None = None
@@ -68,6 +86,7 @@ class ServerProcess:
             text=True,
             cwd=REPO_ROOT,
             env=env,
+            preexec_fn=self.preexec_fn,
         )
         self.url = self._read_url()
         return self
