@@ -31,6 +31,7 @@ from mockserver.domain import (
     format_timestamp,
 )
 from mockserver.domain.caller import subject_id_for
+from mockserver.domain.scenario import error_line
 from mockserver.http import codecs
 from mockserver.http.auth import Admin, Authenticator
 from mockserver.http.body import ClientDisconnected, read_body
@@ -248,11 +249,16 @@ class ControlApi:
         caller = self._actor(request, "loading a scenario")
         body = await self._body(request)
         try:
-            scenario = Scenario.from_yaml(body.decode("utf-8"))
+            text = body.decode("utf-8")
+            scenario = Scenario.from_yaml(text)
         except UnicodeDecodeError:
             raise ConnectError(Code.invalid_argument, "scenario is not UTF-8 text") from None
         except (ScenarioError, yaml.YAMLError) as error:
-            raise ConnectError(Code.invalid_argument, f"invalid scenario: {error}") from None
+            message = f"invalid scenario: {error}"
+            line = error_line(text, str(error))
+            if line is not None and "line " not in message:
+                message += f" (line {line})"  # for an editor, such as the web view's
+            raise ConnectError(Code.invalid_argument, message) from None
         self.backend.set_scenario(scenario, caller)
         return _json(scenario.to_dict())
 

@@ -123,6 +123,18 @@ def _logs_after_stop(server: ServerProcess) -> str:
     return stdout.read() + server.output()
 
 
+def _wait_text(browser: WebDriver, css: str, ready: Callable[[str], bool], what: str) -> str:
+    """The text of ``css`` once ``ready`` accepts it."""
+
+    def read(driver: WebDriver) -> str | None:
+        text = _text(driver, css)
+        return text if ready(text) else None
+
+    text = _wait(browser, read, what)
+    assert isinstance(text, str)
+    return text
+
+
 def _displayed(browser: WebDriver, css: str) -> bool:
     """Whether an element ``css`` names is on screen (absent counts as not)."""
     for _ in range(10):
@@ -356,7 +368,7 @@ def test_webview_keeps_an_open_request_and_a_selection_in_it_across_polls(
         for count in range(2, 5):
             _call(api, "ListTasks", {})
             label = f"({count} in the journal)"
-            _wait(browser, lambda d, label=label: _text(d, "#requests-count") == label, label)
+            _wait_text(browser, "#requests-count", label.__eq__, label)
     survived = browser.execute_script(
         """
         const pre = document.querySelector("pre.request-body");
@@ -484,10 +496,8 @@ def test_webview_copies_a_call_as_curl_that_sends_it_again(
     for position, page_size in ((2, 3), (1, 7)):  # newest first: the binary call on top
         _click(browser, f'tr.request[data-position="{position}"]')
         curl = f'tbody[data-entry-id="{position}"] pre.curl'
-        command = _wait(
-            browser,
-            lambda d, c=curl: _text(d, c).startswith(("curl", "printf")) and _text(d, c),
-            "the command",
+        command = _wait_text(
+            browser, curl, lambda text: text.startswith(("curl", "printf")), "the command"
         )
         assert "$TOKEN" in command and CURL not in command
         replay = _replayed(server, command)
@@ -548,12 +558,13 @@ def test_webview_edits_the_scenario_with_the_servers_errors_in_place(
         _click(browser, "#scenario-apply")
 
     apply("rules:\n- outcome: explode\n")
-    error = _wait(
-        browser,
-        lambda d: _displayed(d, "#scenario-error") and _text(d, "#scenario-error"),
-        "the error",
+    error = _wait_text(browser, "#scenario-error", bool, "the error")
+    assert _displayed(browser, "#scenario-error")
+    assert "outcome" in error and "explode" in error and error.endswith("(line 2)")
+    line = browser.execute_script(
+        "const a = arguments[0]; return a.value.slice(a.selectionStart, a.selectionEnd)", area
     )
-    assert "outcome" in error and "explode" in error
+    assert line == "- outcome: explode"  # the line the error is about, selected
     assert area.is_displayed() and "explode" in (area.get_attribute("value") or "")
 
     apply("faults: [\n")  # not YAML: the server names the line

@@ -208,3 +208,13 @@ def test_binary_request_is_journaled_with_its_content_type(client: AsgiClient) -
     assert response.status_code == 200
     [entry] = _journal(client)["requests"]
     assert entry["requestHeaders"]["content-type"] == "application/proto"
+
+
+def test_scenario_error_names_the_line_it_is_about(client: AsgiClient) -> None:
+    scenario = b"latency: {GetTask: 1}\nrules:\n- outcome: explode\n"
+    message = connect_error(
+        client.request("PUT", "/_mock/scenario", content=scenario), 400, "invalid_argument"
+    )
+    assert message.endswith("got 'explode' (line 3)")
+    broken = client.request("PUT", "/_mock/scenario", content=b"rules: [\n")
+    assert connect_error(broken, 400, "invalid_argument").count("line ") == 1  # YAML's own
