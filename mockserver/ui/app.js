@@ -113,6 +113,14 @@
     for (const stale of present.values()) stale.remove();
   }
 
+  // A log only grows: the new lines are added, so a selection or scroll in it stays.
+  function appendText(node, text) {
+    const shown = node.textContent;
+    if (shown === text) return;
+    if (shown && text.startsWith(shown)) node.append(text.slice(shown.length));
+    else node.textContent = text;
+  }
+
   const phaseName = (phase) => (phase || "UNSPECIFIED").replace(PHASE_PREFIX, "");
   const badge = (phase) => el("span", { class: "badge phase-" + phase }, phase);
   const shortId = (id) => (id || "").slice(0, 8);
@@ -438,7 +446,12 @@
         sig: signature(execution.status, steps, running ? state.overview.now : ""),
         make: () => renderTimeline(execution, plan, steps),
       },
-      open && { key: "log", sig: log, make: () => el("pre", { class: "log" }, log) },
+      open && {
+        key: "log",
+        sig: undefined,
+        make: () => el("pre", { class: "log" }),
+        update: (pre) => appendText(pre, log),
+      },
     ]);
   }
 
@@ -608,7 +621,7 @@
         field("reference", meta.reference || ""),
         meta.description && field("description", meta.description),
         field("environment", el("code", {}, task.environmentId || "")),
-        field("created", (meta.createdAt || "").replace("T", " ")),
+        field("created", (meta.createdAt || "").replace("T", " ").replace("Z", " UTC")),
         field("runs on", runsOn),
         triggers && field("triggered by", triggers),
         field("depends on", el("span", { class: "depends-on" }, links(task.dependsOn || []))),
