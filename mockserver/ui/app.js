@@ -1014,6 +1014,8 @@
     state.openLogs.clear();
     state.openRequest = null;
     state.openTask = null;
+    state.journalBefore = null;
+    state.journalNewer = [];
     act("Reset", () => control("reset", { method: "POST" }));
   }
 

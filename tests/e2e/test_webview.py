@@ -543,6 +543,13 @@ def test_webview_shows_a_task_in_detail_with_links_to_its_dependencies(
     _click(browser, detail + " button.close")
     _wait(browser, lambda d: not _displayed(d, detail), "the detail closed")
 
+    # A task's link, followed (as from another tab): the address names the task.
+    href = browser.find_element(By.CSS_SELECTOR, f'a.task-link[data-task-id="{package["id"]}"]')
+    assert (href.get_attribute("href") or "").endswith(f"#task={package['id']}")
+    browser.get(f"{server.url}/_mock/ui#task={package['id']}")
+    _wait(browser, lambda d: _text(d, detail + " .detail-name") == "Package", "Package")
+    assert "#" not in browser.current_url
+
 
 def test_webview_edits_the_scenario_with_the_servers_errors_in_place(
     browser: WebDriver, server: ServerProcess
