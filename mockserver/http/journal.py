@@ -54,7 +54,11 @@ RawHeaders = Sequence[tuple[bytes, bytes]]
 def pack_headers(raw: RawHeaders) -> bytes:
     """ASGI header pairs as one ``name: value`` line each (HTTP allows no line break in
     either). One bytes object, which the collector never walks, where the pairs would be
-    a list and a tuple per header, kept by the thousand; and its length is its cost."""
+    a list and a tuple per header, kept by the thousand; and its length is its cost.
+
+    Packing, the duration and the entry's other new fields cost ~1 µs a call: GetTask
+    10.7 → 11.8 µs CPU, CreateTask 24.1 → 24.9 µs (``bench/inprocess.py``, two runs each,
+    interleaved)."""
     return b"\n".join(map(b": ".join, raw))
 
 
