@@ -9,9 +9,9 @@ message on the wire (decompressed) and of the request's headers, plus a fixed ov
 per entry.
 
 Each entry also keeps what a person debugging a call asks next: how long it took (from a
-monotonic clock), the HTTP method, query string and headers it came with (the server's own
-header tuples, kept as they are; credentials are redacted when the entry is read, never
-stored twice), and a number that orders it among every entry of the journal (``id``).
+monotonic clock), the HTTP method, query string and headers it came with (packed into one
+bytes object as received; credentials are redacted when the entry is read), and a number
+that orders it among every entry of the journal (``id``).
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ DEFAULT_TENANT_JOURNAL_BYTES = 8 * 1024 * 1024
 DEFAULT_JOURNAL_BYTES = 64 * 1024 * 1024
 _ENTRY_OVERHEAD = 256
 
-# Headers that carry credentials: shown as REDACTED, so a journal read (the web view, a
-# bug report) never shows a token. Any other header repeating the bearer token is too.
+# Headers that carry credentials read as REDACTED, so a journal read (the web view, a bug
+# report) never shows a token; so does any other header that repeats the bearer token.
 _SECRET_HEADERS: Final = frozenset({"authorization", "proxy-authorization", "cookie"})
 REDACTED: Final = "[redacted]"
 
