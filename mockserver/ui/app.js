@@ -726,15 +726,18 @@
     patch(group, [
       {
         key: "row",
-        sig: open,
+        sig: undefined, // kept, so the keyboard focus stays on it when it opens or closes
+        update: (row) => {
+          row.classList.toggle("open", open);
+          row.setAttribute("aria-expanded", String(open));
+        },
         make: () =>
           el(
             "tr",
             {
-              class: "request" + (open ? " open" : ""),
+              class: "request",
               dataset: { position: String(entry.id), method: entry.method },
               tabindex: "0",
-              "aria-expanded": String(open),
               onclick: toggle,
               onkeydown: (e) => e.key === "Enter" && toggle(),
             },
@@ -810,7 +813,6 @@
 
   async function loadCurl(id) {
     if (state.curls.has(id)) return;
-    const generation = state.generation;
     const token = state.token;
     let text;
     try {
@@ -820,7 +822,7 @@
     }
     if (token !== state.token) return; // the tenant changed meanwhile
     state.curls.set(id, text);
-    if (state.journal && generation <= state.generation) renderRequests();
+    if (state.journal) renderRequests();
   }
 
   async function copyCurl(id) {

@@ -40,9 +40,10 @@ TOKENS = (
     "webview-curl-70da1f",
     "webview-detail-b85c03",
     "webview-scenario-1f6e2d",
+    "webview-logs-6a93d0",
 )
 FLOW, ESCAPE, LOGIN, CONTROLS, FAULTS = TOKENS[:5]
-TENANT_A, TENANT_B, SELECT, JOURNAL, CURL, DETAIL, SCENARIO = TOKENS[5:]
+TENANT_A, TENANT_B, SELECT, JOURNAL, CURL, DETAIL, SCENARIO, LOGS = TOKENS[5:]
 WAIT_SECONDS = 20.0  # an upper bound for the page to catch up, never a measured figure
 
 T = TypeVar("T")
@@ -384,6 +385,38 @@ def test_webview_keeps_an_open_request_and_a_selection_in_it_across_polls(
         or ""
     )
     assert len(browser.find_elements(By.CSS_SELECTOR, "tr.request")) == 4
+
+
+def test_webview_keeps_a_selection_in_open_logs_while_lines_arrive(
+    browser: WebDriver, server: ServerProcess
+) -> None:
+    with _api(server, LOGS) as api:
+        task = _call(api, "CreateTask", task_body("build"))["task"]
+        execution = _call(api, "StartTask", {"id": task["id"]})["taskExecution"]
+        api.post("/_mock/clock/advance", json={"seconds": 1.5})  # running: first lines
+        _open(browser, server, LOGS)
+        card = f'article.execution[data-execution-id="{execution["id"]}"]'
+        _click(browser, card + " button.logs")
+        first = _wait_text(browser, card + " pre.log", lambda t: "step started" in t, "logs")
+        selected = browser.execute_script(
+            """
+            const pre = document.querySelector(arguments[0]);
+            getSelection().selectAllChildren(pre);
+            window.selectedLog = pre;
+            return getSelection().toString();
+            """,
+            card + " pre.log",
+        )
+        assert selected == first
+        api.post("/_mock/clock/advance", json={"seconds": 10})  # the step ends: more lines
+        _wait_text(browser, card + " pre.log", lambda t: "succeeded" in t, "the new lines")
+    kept = browser.execute_script(
+        "return [getSelection().toString(), window.selectedLog === document.querySelector("
+        "arguments[0])]",
+        card + " pre.log",
+    )
+    # (A pre's last line break is not part of its selected text until more text follows.)
+    assert [kept[0].rstrip("\n"), kept[1]] == [selected, True]
 
 
 def test_webview_follows_a_new_token_in_the_fragment_of_an_open_tab(
