@@ -582,6 +582,10 @@ def test_webview_shows_a_task_in_detail_with_links_to_its_dependencies(
     browser.get(f"{server.url}/_mock/ui#task={package['id']}")
     _wait(browser, lambda d: _text(d, detail + " .detail-name") == "Package", "Package")
     assert "#" not in browser.current_url
+    # A fresh page: a tenant and one of its tasks, from the address alone.
+    browser.get("about:blank")
+    browser.get(f"{server.url}/_mock/ui#token={DETAIL}&task={build['id']}")
+    _wait(browser, lambda d: _text(d, detail + " .detail-name") == "Build", "Build, at load")
 
 
 def test_webview_edits_the_scenario_with_the_servers_errors_in_place(
