@@ -458,8 +458,24 @@ def test_webview_filters_the_journal_and_pages_past_the_newest_100(
     assert _text(browser, "#requests-count") == "(100 shown, 122 in the journal)"
     assert "CreateTask" not in rows(browser)
 
+    # Scrolled down the journal, the reader keeps the same row in sight while a new call
+    # arrives on top: the very element, neither rebuilt nor scrolled away.
+    top_row = """
+        const box = document.getElementById("requests");
+        const edge = box.getBoundingClientRect();
+        return document.elementFromPoint(edge.left + 20, edge.top + 60).closest("tr");
+    """
+    browser.execute_script('document.getElementById("requests").scrollTop = 300')
+    before = browser.execute_script(top_row)
+    position = before.get_attribute("data-position")
+    with _api(server, JOURNAL) as api:
+        _call(api, "ListTasks", {})
+    _wait_text(browser, "#requests-count", "(100 shown, 123 in the journal)".__eq__, "123")
+    after = browser.execute_script(top_row)
+    assert after == before and after.get_attribute("data-position") == position
+
     _click(browser, "#journal-older")
-    _wait(browser, lambda d: len(rows(d)) == 22, "the 22 older ones")
+    _wait(browser, lambda d: len(rows(d)) == 23, "the 23 older ones")
     assert rows(browser)[-2:] == ["GetTask", "CreateTask"]
     assert browser.find_element(By.ID, "journal-older").get_attribute("disabled") is not None
     _click(browser, "#journal-newest")
