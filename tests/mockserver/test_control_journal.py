@@ -218,3 +218,10 @@ def test_scenario_error_names_the_line_it_is_about(client: AsgiClient) -> None:
     assert message.endswith("got 'explode' (line 3)")
     broken = client.request("PUT", "/_mock/scenario", content=b"rules: [\n")
     assert connect_error(broken, 400, "invalid_argument").count("line ") == 1  # YAML's own
+
+
+def test_journal_headers_hide_even_a_short_token_elsewhere(client: AsgiClient) -> None:
+    client.ok("ListTasks", {}, token="ab", headers={"X-Echo": "ab", "X-Other": "xyz"})
+    response = client.request("GET", "/_mock/requests", token="ab")
+    headers = response.json()["requests"][0]["requestHeaders"]
+    assert headers["x-echo"] == "[redacted]" and headers["x-other"] == "xyz"
