@@ -48,8 +48,11 @@ export function renderRequests() {
   $("journal-newer").disabled = !paged;
   $("journal-newest").disabled = !paged;
   if (!requests.length) {
-    const none = total ? "No call matches." : "No API calls with this token yet.";
-    patch($("requests"), [empty(paged ? "Nothing older matches." : none)]);
+    let none = total ? "No call matches." : "No API calls with this token yet.";
+    if (paged) none = "Nothing older matches.";
+    // The server looks at a bounded number of calls per answer: there may be more.
+    if (older != null) none = "No match among the calls looked at: Older looks further back.";
+    patch($("requests"), [empty(none)]);
     return;
   }
   const head = () =>
