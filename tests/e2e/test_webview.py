@@ -609,8 +609,10 @@ def test_webview_edits_the_scenario_with_the_servers_errors_in_place(
 ) -> None:
     _open(browser, server, SCENARIO)
     _click(browser, "#scenario-edit")
-    area = _wait(browser, lambda d: d.find_element(By.ID, "scenario-yaml"), "the editor")
-    assert area.is_displayed() and area.get_attribute("value") == ""
+    # The editor opens once the scenario's YAML has come.
+    _wait(browser, lambda d: _displayed(d, "#scenario-yaml"), "the editor")
+    area = browser.find_element(By.ID, "scenario-yaml")
+    assert area.get_attribute("value") == ""
 
     def apply(text: str) -> None:
         area.clear()
