@@ -2,7 +2,7 @@
 
 Starts a fake in process, gives one tenant a few tasks, a scenario and executions in every
 phase, opens the page in Debian's headless Chromium (``apt-get install chromium
-chromium-driver``) and writes ``docs/webview.png``.
+chromium-driver``) with a task in detail and a call opened, and writes ``docs/webview.png``.
 """
 
 from __future__ import annotations
@@ -77,8 +77,9 @@ def main() -> int:
         try:
             browser.get(f"{server.url}/#token={server.token}")
             time.sleep(1.5)  # the first poll
+            browser.find_element(By.CSS_SELECTOR, f'#tasks a[data-task-id="{test}"]').click()
             browser.find_elements(By.CSS_SELECTOR, 'tr.request[data-method="StartTask"]')[0].click()
-            time.sleep(0.5)
+            time.sleep(1.5)  # the next poll, and the call's curl command
             browser.save_screenshot(str(OUT))
         finally:
             browser.quit()

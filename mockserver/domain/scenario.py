@@ -26,6 +26,7 @@ is created, so loading a new scenario does not change executions that already ex
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -358,3 +359,46 @@ def _parse_latency(raw: object) -> dict[str, float]:
             )
         latency[method] = _number(seconds, f"latency.{method}")
     return latency
+
+
+# The path a ScenarioError starts with: "rules[0].match.reference: ..." ("scenario" is
+# the document itself), and the key an "unknown key 'x'" message names.
+_ERROR_PATH = re.compile(r"([A-Za-z_]\w*)((?:\[\d+\]|\.[^.\[\s:]+)*): ")
+_PATH_PART = re.compile(r"\[(\d+)\]|\.([^.\[\s:]+)")
+_UNKNOWN_KEY = re.compile(r"unknown key '([^']*)'")
+
+
+def error_line(text: str, message: str) -> int | None:
+    """The line (from 1) of ``text`` that a :class:`ScenarioError`'s ``message`` is about,
+    if its path leads to one: what an editor shows the error beside."""
+    found = _ERROR_PATH.match(message)
+    if found is None:
+        return None
+    try:
+        node = yaml.compose(text, Loader=_LOADER)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return None
+    if node is None:
+        return None
+    parts: list[str | int] = [] if found.group(1) == "scenario" else [found.group(1)]
+    for index, key in _PATH_PART.findall(found.group(2)):
+        parts.append(int(index) if index else key)
+    unknown = _UNKNOWN_KEY.search(message)
+    if unknown is not None:
+        parts.append(unknown.group(1))
+    for part in parts:
+        if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+        elif isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            values = [
+                v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part
+            ]
+            if not values:
+                break
+            node = values[0]
+        else:
+            break
+    line: int = node.start_mark.line + 1
+    return line

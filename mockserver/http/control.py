@@ -33,11 +33,14 @@ from mockserver.domain import (
     format_timestamp,
 )
 from mockserver.domain.caller import subject_id_for
+from mockserver.domain.scenario import error_line
 from mockserver.http import codecs
 from mockserver.http.auth import Admin, Authenticator
 from mockserver.http.body import ClientDisconnected, read_body
 from mockserver.http.connect import ConnectError
+from mockserver.http.curl import curl_command
 from mockserver.http.journal import Journal, JournalEntry
+from mockserver.http.journal_page import JournalPage
 from mockserver.http.normalize import MessageNormalizer
 from mockserver.http.verification import (
     NEAR_MISSES,
@@ -86,6 +89,7 @@ class ControlApi:
             Route("/_mock/requests", self.clear_requests, methods=["DELETE"]),
             Route("/_mock/requests/find", self.find_requests, methods=["POST"]),
             Route("/_mock/requests/count", self.count_requests, methods=["POST"]),
+            Route("/_mock/requests/{entry_id:int}/curl", self.request_curl, methods=["GET"]),
             Route("/_mock/scenario", self.get_scenario, methods=["GET"]),
             Route("/_mock/scenario", self.put_scenario, methods=["PUT"]),
             Route("/_mock/scenario", self.delete_scenario, methods=["DELETE"]),
@@ -198,15 +202,40 @@ class ControlApi:
         return _json({})
 
     async def get_requests(self, request: Request) -> Response:
+        """The journal, oldest first; filtered and paged by the query (see
+        :mod:`mockserver.http.journal_page`)."""
+        query = JournalPage.parse(request.scope.get("query_string", b""))
         identity = self._identity(request)
+        pairs: list[tuple[str, JournalEntry]]
         if isinstance(identity, Admin):
-            every = [
-                {**entry.to_json(), "tenant": subject_id_for(token)}
-                for token, entry in self.journal.all_entries()
-            ]
-            return _json({"requests": every})
-        entries = self.journal.entries(self._caller(request).token)
-        return _json({"requests": [entry.to_json() for entry in entries]})
+            pairs = self.journal.all_entries()
+            if query.limit is not None or query.before is not None:
+                pairs.sort(key=lambda pair: pair[1].id)  # a cursor follows the ids
+        else:
+            token = self._caller(request).token
+            pairs = [(token, entry) for entry in self.journal.entries(token)]
+        found, older = query.select([(pair, pair[1]) for pair in pairs])
+        if isinstance(identity, Admin):
+            items = [{**entry.to_json(), "tenant": subject_id_for(token)} for token, entry in found]
+        else:
+            items = [entry.to_json() for _, entry in found]
+        answer: dict[str, Any] = {"requests": items}
+        if query.limit is not None:
+            answer["older"] = older
+            answer["total"] = len(pairs)
+        return _json(answer)
+
+    async def request_curl(self, request: Request) -> Response:
+        """One journal entry as a curl command that sends it again (``$TOKEN`` for the
+        token); the tenant's entries only, the operator's any."""
+        identity = self._identity(request)
+        tenant = None if isinstance(identity, Admin) else self._caller(request).token
+        entry_id: int = request.path_params["entry_id"]
+        found = self.journal.entry(tenant, entry_id)
+        if found is None:
+            raise ConnectError(Code.not_found, f"no journal entry {entry_id} (or no longer kept)")
+        base_url = str(request.base_url)
+        return PlainTextResponse(curl_command(found[1], base_url) + "\n")
 
     async def find_requests(self, request: Request) -> Response:
         """The journaled calls that fit a query (see :mod:`mockserver.http.verification`):
@@ -282,7 +311,18 @@ class ControlApi:
         return _json({})
 
     async def get_scenario(self, request: Request) -> Response:
-        return _json(self.backend.scenario_for(self._reader(request)).to_dict())
+        """JSON; ``?format=yaml``: the same document as YAML (what the web view edits)."""
+        document = self.backend.scenario_for(self._reader(request)).to_dict()
+        form = request.query_params.get("format", "json")
+        if form == "yaml":
+            kept = {key: value for key, value in document.items() if value}  # no empty parts
+            text = yaml.safe_dump(kept, sort_keys=False, allow_unicode=True) if kept else ""
+            return PlainTextResponse(text, media_type="application/yaml")
+        if form != "json":
+            raise ConnectError(
+                Code.invalid_argument, f"format: 'json' or 'yaml', got {form[:40]!r}"
+            )
+        return _json(document)
 
     async def put_scenario(self, request: Request) -> Response:
         """A scenario as YAML or JSON (JSON is YAML): the tenant's own, or the default."""
@@ -297,11 +337,16 @@ class ControlApi:
                 " or DELETE /_mock/scenario to clear it",
             )
         try:
-            scenario = Scenario.from_yaml(body.decode("utf-8"))
+            text = body.decode("utf-8")
+            scenario = Scenario.from_yaml(text)
         except UnicodeDecodeError:
             raise ConnectError(Code.invalid_argument, "scenario is not UTF-8 text") from None
         except (ScenarioError, yaml.YAMLError) as error:
-            raise ConnectError(Code.invalid_argument, f"invalid scenario: {error}") from None
+            message = f"invalid scenario: {error}"
+            line = error_line(text, str(error))
+            if line is not None and "line " not in message:
+                message += f" (line {line})"  # for an editor, such as the web view's
+            raise ConnectError(Code.invalid_argument, message) from None
         self.backend.set_scenario(scenario, caller)
         return _json(scenario.to_dict())
 

@@ -18,7 +18,7 @@ import logging
 import re
 import time
 from asyncio import sleep, to_thread
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from mockserver.domain import Backend, Caller, DomainError, Fault, JsonObject
@@ -44,7 +44,7 @@ from mockserver.http.connect import (
     send_json,
 )
 from mockserver.http.connect_get import GetQuery, parse_get_query
-from mockserver.http.journal import Journal, JournalEntry
+from mockserver.http.journal import Journal, JournalEntry, pack_headers
 from mockserver.http.normalize import MessageNormalizer
 from mockserver.http.query import merge_query_pagination
 from mockserver.http.validation import RequestValidator
@@ -96,6 +96,7 @@ class RequestHeaders:
         "get_query",
         "host",
         "protocol_version",
+        "raw",
         "timeout",
         "timeout_ms",
     )
@@ -115,11 +116,13 @@ class RequestHeaders:
         self.body_bytes = 0  # the message's size once read (decompressed), for the journal
         self.body: bytes | None = None  # the message (decompressed) once decoded
         self.host: str | None = None
+        self.raw: Sequence[tuple[bytes, bytes]] = ()  # all of them, for the journal
 
 
 def read_headers(scope: Scope) -> RequestHeaders:
     """Extension point: another header the endpoint needs gets a slot and a branch here."""
     headers = RequestHeaders()
+    headers.raw = scope["headers"]
     for name, value in scope["headers"]:
         if name == b"content-type":
             headers.content_type = value.decode("latin-1")
@@ -300,7 +303,7 @@ class RpcEndpoint:
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter() if self.request_log is not None else 0.0
+        started = time.perf_counter_ns()
         headers = read_headers(scope)
         caller: Caller | None = None
         fault: Fault | None = None
@@ -331,7 +334,7 @@ class RpcEndpoint:
                     if fault.kind != "delay":
                         await self._wait(fault.delay, headers.timeout)
                         if fault.kind == "drop":
-                            self._finish(caller, headers, None, None, fault, started)
+                            self._finish(scope, caller, headers, None, None, fault, started)
                             await self._drop(scope, send)
                             return
                         raise self._fault_error(fault)
@@ -354,19 +357,28 @@ class RpcEndpoint:
         except ClientDisconnected:
             return
         except ConnectError as error:
-            await self._fail(send, caller, headers, error, fault, started)
+            await self._fail(scope, send, caller, headers, error, fault, started)
             return
         except DomainError as error:
-            await self._fail(send, caller, headers, from_domain(error), fault, started)
+            await self._fail(scope, send, caller, headers, from_domain(error), fault, started)
             return
         except Exception:
             # A bug of the fake; say so instead of letting the server answer with a 500 page.
             logger.exception("unexpected error in %s", self.method.name)
             internal = ConnectError(Code.internal, f"internal error in {self.method.name}")
-            await self._fail(send, caller, headers, internal, fault, started)
+            await self._fail(scope, send, caller, headers, internal, fault, started)
             return
         self._finish(
-            caller, headers, "ok", 200, fault, started, response, response_bytes, wire_response
+            scope,
+            caller,
+            headers,
+            "ok",
+            200,
+            fault,
+            started,
+            response,
+            response_bytes,
+            wire_response,
         )
         await send_json(send, encoded, codec.content_type.encode(), extra_headers)
 
@@ -415,27 +427,31 @@ class RpcEndpoint:
 
     async def _fail(
         self,
+        scope: Scope,
         send: Send,
         caller: Caller | None,
         headers: RequestHeaders,
         error: ConnectError,
         fault: Fault | None,
-        started: float,
+        started: int,
     ) -> None:
         code = error.code.name
         answer = {"code": code, "message": error.message}
         answer_bytes = len(error.message) + 32
-        self._finish(caller, headers, code, error.http_status, fault, started, answer, answer_bytes)
+        self._finish(
+            scope, caller, headers, code, error.http_status, fault, started, answer, answer_bytes
+        )
         await send_error(send, error)
 
     def _finish(
         self,
+        scope: Scope,
         caller: Caller | None,
         headers: RequestHeaders,
         code: str | None,
         status: int | None,
         fault: Fault | None,
-        started: float,
+        started: int,
         response: object = None,
         response_bytes: int = 0,
         wire_response: bytes | None = None,
@@ -445,6 +461,7 @@ class RpcEndpoint:
         ``response`` is the message answered or the error body (``None``: no answer);
         ``wire_response`` its JSON, if it went out as JSON. The request is kept as the
         bytes it was decoded from (none if it was not)."""
+        elapsed_us = (time.perf_counter_ns() - started) // 1000
         if caller is not None:
             body = headers.body
             codec = headers.codec
@@ -464,11 +481,14 @@ class RpcEndpoint:
                 body,
                 None if body is None or codec is None else self._request_readers[codec],
                 wire_response,
+                elapsed_us,
+                scope["method"],
+                scope.get("query_string", b""),
+                pack_headers(headers.raw),
             )
             self.journal.record(caller.token, entry)
         if self.request_log is not None:
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            self.request_log(self.method.name, code, status, elapsed_ms, fault)
+            self.request_log(self.method.name, code, status, elapsed_us / 1000, fault)
 
 
 class UnknownMethodEndpoint:

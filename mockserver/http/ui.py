@@ -1,4 +1,5 @@
-"""The web view: a page and its two assets, all shipped in the package, under ``/_mock/ui``.
+"""The web view: a page, its stylesheet and its script modules, shipped in the package, under
+``/_mock/ui``.
 
 The page is static; the browser fetches the data with the tenant's bearer token from the
 control API and the API itself, so the view follows exactly the rules every other client
@@ -21,10 +22,20 @@ __all__ = ["ASSETS", "UI_PATH", "ui_routes"]
 
 UI_PATH: Final = "/_mock/ui"
 
+_SCRIPT: Final = "text/javascript; charset=utf-8"
+# The page, its stylesheet and its script: app.js and the modules it imports, one per part
+# of the page (no build step joins them).
 ASSETS: Final = {
     "index.html": "text/html; charset=utf-8",
-    "app.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
+    "app.js": _SCRIPT,
+    "api.js": _SCRIPT,
+    "dom.js": _SCRIPT,
+    "executions.js": _SCRIPT,
+    "journal.js": _SCRIPT,
+    "scenario.js": _SCRIPT,
+    "state.js": _SCRIPT,
+    "tasks.js": _SCRIPT,
 }
 
 # Only the page's own files run or load: an injected <script> or inline handler in data

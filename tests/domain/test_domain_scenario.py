@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mockserver.domain import Scenario, ScenarioError
-from mockserver.domain.scenario import DEFAULT_FAILURE_MESSAGE
+from mockserver.domain.scenario import DEFAULT_FAILURE_MESSAGE, error_line
 
 EXAMPLE = """
 rules:
@@ -119,3 +119,29 @@ def test_scenario_errors_name_the_bad_key(document: str, message: str) -> None:
         Scenario.from_yaml(document)
     assert message in str(caught.value)
     assert isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("rules:\n- outcome: explode\n", 2),
+        ("latency: {}\nrules:\n- match: {reference: '('}\n", 3),
+        (
+            "faults:\n- {method: GetTask, code: unavailable}\n- {method: Nope, code: internal}\n",
+            3,
+        ),
+        ("\n\nlatency: {GetTask: -1}\n", 3),
+        ("rules:\n- logs:\n  - fine\n  - 1\n", 4),
+        ("rules: []\nnope: 1\n", 2),
+        ("[1]\n", 1),
+    ],
+)
+def test_scenario_error_line_is_where_the_path_leads(text: str, line: int) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        Scenario.from_yaml(text)
+    assert error_line(text, str(caught.value)) == line
+
+
+def test_scenario_error_line_is_none_without_a_path() -> None:
+    assert error_line("rules: [", "scenario: invalid YAML: ...") is None  # not composable
+    assert error_line("a: 1", "something else") is None

@@ -44,6 +44,12 @@ def test_ui_assets_are_served_from_the_package(client: AsgiClient, name: str) ->
     assert response.content == _asset(name)
 
 
+def test_ui_every_file_of_the_page_is_served() -> None:
+    """A module app.js imports but the server does not know would be a 404 in the page."""
+    folder = resources.files("mockserver") / "ui"
+    assert {entry.name for entry in folder.iterdir() if entry.is_file()} == set(ASSETS)
+
+
 def test_ui_assets_are_package_data() -> None:
     pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     listed = pyproject["tool"]["setuptools"]["package-data"]["mockserver"]
@@ -76,17 +82,24 @@ def test_ui_responses_forbid_foreign_and_inline_script(client: AsgiClient) -> No
         assert headers["referrer-policy"] == "no-referrer"
 
 
+SCRIPTS = sorted(name for name in ASSETS if name.endswith(".js"))
+
+
+def _scripts() -> str:
+    return "\n".join(_asset(name).decode("utf-8") for name in SCRIPTS)
+
+
 def test_ui_script_builds_the_page_from_text_never_from_markup() -> None:
     # Data (a task named "<script>", say) must never be parsed as HTML; the browser test
-    # shows it is not, and this keeps the script from growing a way to do it.
-    script = _asset("app.js").decode("utf-8")
+    # shows it is not, and this keeps the scripts from growing a way to do it.
+    script = _scripts()
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
                  "new Function", "DOMParser", "createContextualFragment"):  # fmt: skip
         assert sink not in script, sink
 
 
 def test_ui_script_sends_the_token_only_in_the_authorization_header() -> None:
-    script = _asset("app.js").decode("utf-8")
+    script = _scripts()
     assert '"Bearer " + state.token' in script
     # The only other uses of the token: storage in this tab, and the URL fragment it is
     # taken from (and then removed from).
