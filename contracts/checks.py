@@ -40,6 +40,7 @@ __all__ = [
     "other_caller_left_task",
     "other_caller_lists_exclude",
     "response_schema_conformance",
+    "speaks_the_api",
     "status_code_conformance",
     "valid_request_accepted",
 ]
@@ -289,6 +290,19 @@ def other_caller_left_executions(task_id: str, expected: frozenset[str]) -> Chec
             )
 
     return check
+
+
+def speaks_the_api(exchange: Exchange, document: Document) -> bool:
+    """Whether an answer is one this API could give at all, right or wrong: a JSON body
+    of the operation's documented 200 shape, or an error status with a Connect error body
+    (a JSON object whose ``code`` is a Connect code). What a static page, a directory
+    listing or another JSON service answers is neither; the pre-flight tells them apart."""
+    if exchange.status == 200:
+        body = exchange.body
+        return isinstance(body, dict) and not document.response_errors(
+            exchange.operation, 200, body
+        )
+    return exchange.error_code in _CODES
 
 
 # Every response, whatever the request, must pass these.

@@ -107,7 +107,7 @@ def run(config: SuiteConfig, progress: Progress | None = _stderr) -> Report:
     started = time.monotonic()
     interrupted = False
     with client, contextlib.nullcontext() if second_client is None else second_client:
-        check_server(client, config.environment_ids, token_given=config.token is not None)
+        check_server(client, document, config.environment_ids, token_given=config.token is not None)
         say(f"contracts: {config.base_url}, seed {seed}, suites {', '.join(config.suites)}")
         try:
             for suite in config.suites:
