@@ -19,6 +19,7 @@ __all__ = [
     "COMMON_CHECKS",
     "CONNECT_ERROR_CONSISTENCY",
     "CONTENT_TYPE_CONFORMANCE",
+    "LIST_PAGING_ENDS",
     "MISSING_TOKEN_REJECTED",
     "NEGATIVE_REJECTED",
     "NOT_A_SERVER_ERROR",
@@ -33,6 +34,7 @@ __all__ = [
     "content_type_conformance",
     "invalid_request_rejected",
     "missing_token_rejected",
+    "next_page_token",
     "not_a_server_error",
     "other_caller_denied",
     "other_caller_left_execution",
@@ -55,6 +57,8 @@ CONNECT_ERROR_CONSISTENCY = "connect_error_consistency"
 POSITIVE_ACCEPTED = "valid_request_accepted"
 NEGATIVE_REJECTED = "invalid_request_rejected"
 MISSING_TOKEN_REJECTED = "missing_token_rejected"
+# PaginationResponse.nextToken: "Empty on the last page". Following the tokens ends.
+LIST_PAGING_ENDS = "list_paging_ends"
 # Broken object-level authorization (OWASP API1): a caller reaching another's resources.
 OTHER_CALLER_DENIED = "other_caller_denied"
 OTHER_CALLER_LISTS_EXCLUDE = "other_caller_lists_exclude"
@@ -303,6 +307,29 @@ def speaks_the_api(exchange: Exchange, document: Document) -> bool:
             exchange.operation, 200, body
         )
     return exchange.error_code in _CODES
+
+
+def next_page_token(exchange: Exchange, used: set[str]) -> str:
+    """The ``nextToken`` of a list page ("" on the last page, or when it is no page).
+
+    ``used`` holds the tokens this walk has sent so far; a token handed out again means the
+    walk is going round in circles and would never reach the last page: that fails
+    :data:`LIST_PAGING_ENDS`. The new token is added to ``used``.
+    """
+    body = exchange.body
+    pagination = body.get("pagination") if isinstance(body, dict) else None
+    token = pagination.get("nextToken") if isinstance(pagination, dict) else None
+    if exchange.status != 200 or not isinstance(token, str) or not token:
+        return ""
+    if token in used:
+        raise CheckFailed(
+            LIST_PAGING_ENDS,
+            f"{exchange.operation} handed out nextToken {token[:80]!r} a second time",
+            "a token for a page not yet read, or an empty one on the last page: "
+            "following nextToken reaches the end",
+        )
+    used.add(token)
+    return token
 
 
 # Every response, whatever the request, must pass these.

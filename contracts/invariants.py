@@ -23,6 +23,7 @@ __all__ = [
     "COMPLETED_AT_IFF_TERMINAL",
     "EXECUTION_FACTS_FIXED",
     "EXECUTION_TIMESTAMPS_ORDERED",
+    "STATUS_STEPS_IN_PLAN",
     "STATUS_VERSION_IDENTIFIES_STATUS",
     "STATUS_VERSION_MONOTONIC",
     "TASK_FACTS_FIXED",
@@ -47,6 +48,9 @@ EXECUTION_FACTS_FIXED = "execution_facts_fixed"
 # A task's environmentId, reference (UpdateTask has no field for either), createdAt and
 # creator ("the time the task was created", "the principal who created the task").
 TASK_FACTS_FIXED = "task_facts_fixed"
+# status.steps "provides the status for each individual step of the task execution": each
+# is a step of spec.plan, named by its id.
+STATUS_STEPS_IN_PLAN = "status_steps_in_plan"
 
 _EXECUTION_FACTS = ("createdAt", "creator", "taskId", "environmentId", "startedAt", "completedAt")
 # Facts that are set once, later than the first sighting: a later read may not lose them.
@@ -182,6 +186,7 @@ class ExecutionLedger:
         assert isinstance(status, dict) and isinstance(metadata, dict)
         phase = str(status.get("phase", "TASK_EXECUTION_PHASE_UNSPECIFIED"))
         problems = _single_sighting_problems(execution_id, phase, metadata)
+        problems += _steps_problems(execution_id, execution, status)
         current = _Sighting(
             phase,
             _version(status),
@@ -224,6 +229,38 @@ class ExecutionLedger:
                 )
                 break
         return problems
+
+
+def _steps_problems(
+    execution_id: str, execution: dict[str, Any], status: dict[str, Any]
+) -> list[CheckFailed]:
+    spec = execution.get("spec")
+    plan = spec.get("plan") if isinstance(spec, dict) else None
+    if not isinstance(plan, list) or not plan:
+        return []  # no plan shown: nothing to hold the steps to
+    planned = {
+        step.get("id")
+        for group in plan
+        if isinstance(group, dict) and isinstance(group.get("steps"), list)
+        for step in group["steps"]
+        if isinstance(step, dict)
+    }
+    steps = status.get("steps")
+    unknown = sorted(
+        str(step.get("id"))
+        for step in (steps if isinstance(steps, list) else [])
+        if isinstance(step, dict) and step.get("id") not in planned
+    )
+    if not unknown:
+        return []
+    return [
+        CheckFailed(
+            STATUS_STEPS_IN_PLAN,
+            f"execution {execution_id} with status of step(s) {', '.join(unknown[:3])}, "
+            "which its plan does not have",
+            f"status.steps only of the plan's steps ({', '.join(sorted(map(str, planned))[:3])})",
+        )
+    ]
 
 
 def _same_version_problems(

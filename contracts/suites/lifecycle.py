@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts.checks import COMMON_CHECKS
+from contracts.checks import COMMON_CHECKS, next_page_token
 from contracts.context import RunContext
 from contracts.exchange import Exchange
 from contracts.failures import CheckFailed
@@ -253,6 +253,7 @@ class _Scenarios:
         seen: list[str] = []
         foreign: list[str] = []
         token = ""
+        used: set[str] = set()
         for _ in range(_MAX_PAGES):
             page_request: dict[str, Any] = {
                 "filter": {"environmentIds": [env]},
@@ -270,8 +271,12 @@ class _Scenarios:
                 seen.append(str(task.get("id")))
                 if task.get("environmentId") != env:
                     foreign.append(str(task.get("id")))
-            pagination = page.get("pagination")
-            token = pagination.get("nextToken", "") if isinstance(pagination, dict) else ""
+            try:
+                token = next_page_token(self.last, used)
+            except CheckFailed as problem:
+                raise _ScenarioFailed(
+                    problem.check, problem.received, problem.expected, self.last
+                ) from None
             if not token:
                 break
         if foreign:

@@ -9,6 +9,7 @@ and (but for ``one_tenant_for_all``) only one check catches it.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -147,6 +148,34 @@ def _created_at_rewritten_on_update(mutant: Mutant) -> tuple[Callable[..., None]
     return before, after
 
 
+def _steps_renamed(exchange: Exchange) -> None:
+    """status.steps names each step by an id of its own, not the plan's (stable, though)."""
+    for execution in _executions(exchange.response):
+        for step in execution.get("status", {}).get("steps", []):
+            if isinstance(step, dict) and isinstance(step.get("id"), str):
+                step["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, step["id"]))
+
+
+_ENDLESS = "c2FtZS1hZ2Fpbg"  # the token of a last page that never ends
+
+
+def _paging_never_ends(exchange: Exchange) -> None:
+    """ListTasks hands out a token on the last page too, and the same one again after it."""
+    if exchange.operation != "ListTasks" or not isinstance(exchange.response, dict):
+        return
+    if exchange.status == 200 and not exchange.response.get("pagination", {}).get("nextToken"):
+        exchange.response["pagination"] = {"nextToken": _ENDLESS}
+
+
+def _answer_the_endless_token(exchange: Exchange) -> None:
+    """The fake would refuse the made-up token: answer it before the fake sees it."""
+    request = exchange.request
+    pagination = request.get("pagination") if isinstance(request, dict) else None
+    if isinstance(pagination, dict) and pagination.get("token") == _ENDLESS:
+        exchange.short_circuit = True
+        exchange.status, exchange.response = 200, {"pagination": {"nextToken": _ENDLESS}}
+
+
 def _promises() -> list[Mutant]:
     frozen = Mutant(
         "status_version_frozen",
@@ -162,7 +191,17 @@ def _promises() -> list[Mutant]:
     )
     rewritten = Mutant("task_created_at_rewritten_on_update", "lifecycle", "task_facts_fixed")
     rewritten.before, rewritten.after = _created_at_rewritten_on_update(rewritten)
-    return [frozen, early, rewritten]
+    renamed = Mutant(
+        "status_steps_not_in_plan", "lifecycle", "status_steps_in_plan", after=_steps_renamed
+    )
+    endless = Mutant(
+        "paging_never_ends",
+        "lifecycle",
+        "list_paging_ends",
+        before=_answer_the_endless_token,
+        after=_paging_never_ends,
+    )
+    return [frozen, early, rewritten, renamed, endless]
 
 
 PROMISE_MUTANTS: list[Mutant] = _promises()

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from contracts import SuiteConfig, run
+from contracts.checks import next_page_token
 from contracts.exchange import Exchange
-from contracts.failures import Findings
+from contracts.failures import CheckFailed, Findings
 from contracts.invariants import ExecutionLedger, TaskLedger
 from tests.contracts.mutants import Mutant, serve
 from tests.contracts.mutants_callers import PROMISE_MUTANTS
@@ -141,3 +142,31 @@ def test_promises_broken_server_is_caught_by_that_check_only(mutant: Mutant) -> 
             progress=None,
         )
     assert report.failed_checks == {mutant.check}, report.summary()
+
+
+def test_promises_status_steps_belong_to_the_plan() -> None:
+    plan = {"plan": [{"steps": [{"id": "a"}]}, {"steps": [{"id": "b"}]}]}
+
+    def with_steps(*ids: str) -> Exchange:
+        execution = {
+            "id": _ID,
+            "spec": plan,
+            "status": {"phase": "TASK_EXECUTION_PHASE_RUNNING", "steps": [{"id": i} for i in ids]},
+        }
+        return _exchange("GetTaskExecution", {"taskExecution": execution}, 0.0)
+
+    assert not _failed(ExecutionLedger, with_steps("a"))
+    assert _failed(ExecutionLedger, with_steps("a", "c")) == {"status_steps_in_plan"}
+
+
+def test_promises_paging_that_goes_round_in_circles_fails() -> None:
+    def page(token: str) -> Exchange:
+        return _exchange("ListTasks", {"tasks": [], "pagination": {"nextToken": token}}, 0.0)
+
+    used: set[str] = set()
+    assert next_page_token(page("t1"), used) == "t1"
+    assert next_page_token(page("t2"), used) == "t2"
+    assert next_page_token(_exchange("ListTasks", {"tasks": []}, 0.0), used) == ""
+    with pytest.raises(CheckFailed) as failed:
+        next_page_token(page("t1"), used)
+    assert failed.value.check == "list_paging_ends"
