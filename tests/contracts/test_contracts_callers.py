@@ -122,3 +122,20 @@ def test_callers_broken_authorization_is_caught(mutant: Mutant) -> None:
     if mutant.name in SINGLE_DEFECT:
         assert report.failed_checks == {mutant.check}, report.summary()
     assert all(failure.suite == "callers" for failure in report.failures)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("extra", "outcome"),
+    [((), "1 skipped"), (("--contracts-second-token", _SECOND), "1 passed")],
+)
+def test_callers_in_pytest_need_the_second_token_option(
+    mock_url: str, tmp_path: Path, extra: tuple[str, ...], outcome: str
+) -> None:
+    from tests.contracts.test_contracts_plugin import _pytest
+
+    args = ("--contracts-base-url", mock_url, "--contracts-only", "callers", "-rs", *extra)
+    result = _pytest(tmp_path, *args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert outcome in result.stdout
+    assert (NOT_RUN in result.stdout) == (not extra)  # -rs shows why it was skipped
