@@ -23,6 +23,7 @@ __all__ = [
     "COMPLETED_AT_IFF_TERMINAL",
     "EXECUTION_FACTS_FIXED",
     "EXECUTION_TIMESTAMPS_ORDERED",
+    "PLAN_GROUPS_IN_ORDER",
     "STATUS_STEPS_IN_PLAN",
     "STATUS_VERSION_IDENTIFIES_STATUS",
     "STATUS_VERSION_MONOTONIC",
@@ -51,6 +52,10 @@ TASK_FACTS_FIXED = "task_facts_fixed"
 # status.steps "provides the status for each individual step of the task execution": each
 # is a step of spec.plan, named by its id.
 STATUS_STEPS_IN_PLAN = "status_steps_in_plan"
+# "The steps in a group are executed concurrently, while the groups are executed
+# sequentially", and "if a step is missing it has not yet started": a step of a group has
+# started only when every step of the groups before it has started and finished.
+PLAN_GROUPS_IN_ORDER = "plan_groups_in_order"
 
 _EXECUTION_FACTS = ("createdAt", "creator", "taskId", "environmentId", "startedAt", "completedAt")
 # Facts that are set once, later than the first sighting: a later read may not lose them.
@@ -238,29 +243,56 @@ def _steps_problems(
     plan = spec.get("plan") if isinstance(spec, dict) else None
     if not isinstance(plan, list) or not plan:
         return []  # no plan shown: nothing to hold the steps to
-    planned = {
-        step.get("id")
+    groups = [
+        [step.get("id") for step in group["steps"] if isinstance(step, dict)]
         for group in plan
         if isinstance(group, dict) and isinstance(group.get("steps"), list)
-        for step in group["steps"]
+    ]
+    planned = {step for group in groups for step in group}
+    steps = status.get("steps")
+    phases = {
+        step.get("id"): str(step.get("phase", ""))
+        for step in (steps if isinstance(steps, list) else [])
         if isinstance(step, dict)
     }
-    steps = status.get("steps")
-    unknown = sorted(
-        str(step.get("id"))
-        for step in (steps if isinstance(steps, list) else [])
-        if isinstance(step, dict) and step.get("id") not in planned
-    )
-    if not unknown:
-        return []
-    return [
-        CheckFailed(
-            STATUS_STEPS_IN_PLAN,
-            f"execution {execution_id} with status of step(s) {', '.join(unknown[:3])}, "
-            "which its plan does not have",
-            f"status.steps only of the plan's steps ({', '.join(sorted(map(str, planned))[:3])})",
-        )
-    ]
+    unknown = sorted(str(step) for step in phases if step not in planned)
+    if unknown:
+        return [
+            CheckFailed(
+                STATUS_STEPS_IN_PLAN,
+                f"execution {execution_id} with status of step(s) {', '.join(unknown[:3])}, "
+                "which its plan does not have",
+                f"status.steps only of the plan's steps "
+                f"({', '.join(sorted(map(str, planned))[:3])})",
+            )
+        ]
+    return _group_order_problems(execution_id, groups, phases)
+
+
+def _group_order_problems(
+    execution_id: str, groups: list[list[Any]], phases: dict[Any, str]
+) -> list[CheckFailed]:
+    """A started step of group n while a step of an earlier group is missing or unfinished."""
+    unfinished: list[str] = []  # steps of the groups so far that had not finished
+    for number, group in enumerate(groups, 1):
+        started = [step for step in group if step in phases]
+        if started and unfinished:
+            return [
+                CheckFailed(
+                    PLAN_GROUPS_IN_ORDER,
+                    f"execution {execution_id} with step {started[0]} of group {number} "
+                    f"started while {'; '.join(unfinished[:3])}",
+                    "the plan's groups run one after another: a group's steps start only "
+                    "when every step of the groups before it has finished",
+                )
+            ]
+        unfinished += [
+            f"step {step} of group {number} is "
+            + (phases[step].removeprefix("TASK_EXECUTION_PHASE_") if step in phases else "absent")
+            for step in group
+            if phases.get(step) not in TERMINAL_PHASES
+        ]
+    return []
 
 
 def _same_version_problems(

@@ -4,7 +4,8 @@ They assert what the published reference promises and nothing the fake chooses:
 create then get returns what was sent; an update is reflected; every id-taking method
 answers ``not_found`` for an id that never existed and for a deleted task, which no list
 shows and no new task may depend on; paging returns each item once and filters are
-honoured; an execution reaches a terminal phase within the time budget, and a finished
+honoured; an execution reaches a terminal phase within the time budget (one of a task
+with a dependency too, whose plan has two groups), and a finished
 one stays exactly as it was after StopTaskExecution; a stopped execution ends STOPPED
 unless it had already finished. A read-only run asserts only what reads can show.
 """
@@ -429,6 +430,15 @@ class _Scenarios:
                 f"execution {execution_id}, and only executions of task {self.build_id}",
             )
 
+    def run_dependent(self) -> None:
+        """The task that depends on another: a plan of two groups, watched to the end.
+
+        What it asserts is in the ledger (:mod:`contracts.invariants`), which sees every
+        read: the groups run one after the other, step statuses are the plan's.
+        """
+        check = EXECUTION_REACHES_TERMINAL_PHASE
+        self._wait_terminal(check, self._start(check, self.test_id))
+
     def _stop_changes_nothing(self, finished: dict[str, Any]) -> None:
         """StopTaskExecution on a finished execution: every later read shows it unchanged.
 
@@ -508,6 +518,7 @@ def run_lifecycle(ctx: RunContext) -> None:
             ("paging-filters", scenarios.paging_and_filters, None),
             ("delete", scenarios.delete, "paged_ids"),
             ("start-complete", scenarios.run_to_completion, "build_id"),
+            ("start-dependent", scenarios.run_dependent, "test_id"),
             ("start-stop", scenarios.stop, "build_id"),
         ]
     for name, step, requires in steps:

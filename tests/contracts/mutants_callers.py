@@ -156,6 +156,27 @@ def _steps_renamed(exchange: Exchange) -> None:
                 step["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, step["id"]))
 
 
+def _groups_at_once(exchange: Exchange) -> None:
+    """Until the last group really starts, its steps are reported running already (the
+    StartTask answer included, so no timing decides whether a read sees it)."""
+    for execution in _executions(exchange.response):
+        plan = execution.get("spec", {}).get("plan", [])
+        status = execution.get("status", {})
+        if len(plan) < 2 or status.get("phase") in _TERMINAL:
+            continue
+        steps = status.get("steps", [])
+        shown = {step.get("id") for step in steps}
+        last = [step["id"] for step in plan[-1].get("steps", [])]
+        if not shown & set(last):
+            running = [{"id": step, "phase": "TASK_EXECUTION_PHASE_RUNNING"} for step in last]
+            status["steps"] = steps + running
+
+
+_TERMINAL = {
+    "TASK_EXECUTION_PHASE_SUCCEEDED",
+    "TASK_EXECUTION_PHASE_FAILED",
+    "TASK_EXECUTION_PHASE_STOPPED",
+}
 _ENDLESS = "c2FtZS1hZ2Fpbg"  # the token of a last page that never ends
 
 
@@ -201,7 +222,10 @@ def _promises() -> list[Mutant]:
         before=_answer_the_endless_token,
         after=_paging_never_ends,
     )
-    return [frozen, early, rewritten, renamed, endless]
+    at_once = Mutant(
+        "plan_groups_run_at_once", "lifecycle", "plan_groups_in_order", after=_groups_at_once
+    )
+    return [frozen, early, rewritten, renamed, endless, at_once]
 
 
 PROMISE_MUTANTS: list[Mutant] = _promises()

@@ -170,3 +170,25 @@ def test_promises_paging_that_goes_round_in_circles_fails() -> None:
     with pytest.raises(CheckFailed) as failed:
         next_page_token(page("t1"), used)
     assert failed.value.check == "list_paging_ends"
+
+
+def test_promises_plan_groups_run_one_after_another() -> None:
+    plan = {"plan": [{"steps": [{"id": "a"}, {"id": "b"}]}, {"steps": [{"id": "c"}]}]}
+
+    def with_steps(**phases: str) -> Exchange:
+        steps = [{"id": k, "phase": f"TASK_EXECUTION_PHASE_{v}"} for k, v in phases.items()]
+        execution = {
+            "id": _ID,
+            "spec": plan,
+            "status": {"phase": "TASK_EXECUTION_PHASE_RUNNING", "steps": steps},
+        }
+        return _exchange("GetTaskExecution", {"taskExecution": execution}, 0.0)
+
+    assert not _failed(ExecutionLedger, with_steps(a="RUNNING"))
+    assert not _failed(ExecutionLedger, with_steps(a="SUCCEEDED", b="SUCCEEDED", c="RUNNING"))
+    assert not _failed(ExecutionLedger, with_steps(a="FAILED", b="STOPPED"))
+    in_order = "plan_groups_in_order"
+    assert _failed(ExecutionLedger, with_steps(a="SUCCEEDED", b="RUNNING", c="RUNNING")) == {
+        in_order
+    }
+    assert _failed(ExecutionLedger, with_steps(a="SUCCEEDED", c="RUNNING")) == {in_order}
