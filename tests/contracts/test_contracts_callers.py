@@ -169,3 +169,20 @@ def test_callers_second_token_the_server_refuses_is_a_setup_problem(deployment_u
     config = _callers(deployment_url, token="owner", second_token="stranger")
     with pytest.raises(SetupError, match="refuses the second token"):
         run(config, progress=None)
+
+
+def test_callers_that_cannot_probe_say_so_and_give_no_verdict(deployment_url: str) -> None:
+    owner = MockClient(deployment_url, "owner")
+    owner.reset()
+    owner.faults({"method": "StartTask", "code": "unavailable", "times": 100})
+    try:
+        report = run(
+            _callers(deployment_url, token="owner", environment_ids=(_ENV,), retries=0),
+            progress=None,
+        )
+    finally:
+        owner.reset()
+        owner.close()
+    assert report.ok and report.exit_status == 2, report.summary()
+    assert report.skipped["callers"].startswith("could not probe: StartTask kept answering")
+    assert "NOT RUN: could not probe" in report.summary()
