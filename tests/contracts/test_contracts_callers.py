@@ -87,12 +87,18 @@ def test_callers_read_only_probes_what_the_first_caller_lists(mock_url: str) -> 
             {"environmentId": env, "metadata": {"name": "Owned", "reference": "owned"}},
         )["task"]
         owner.call("StartTask", {"id": task["id"]})
+        second = MockClient(mock_url, "contracts-callers-read-only-second")
+        second.reset()
         report = run(
-            _callers(mock_url, token=owner.token, read_only=True),
+            _callers(mock_url, token=owner.token, second_token=second.token, read_only=True),
             progress=None,
         )
         assert report.ok and not report.skipped, report.summary()
         assert report.cases == {"callers": 1}
+        methods = {entry["method"] for entry in second.journal()}
+        second.close()
+        assert {"GetTask", "GetTaskExecution", "ListTasks"} <= methods
+        assert methods <= {"GetTask", "GetTaskExecution", "ListTasks", "ListTaskExecutions"}
         # Read-only: the second caller only read; the owner's task and execution are as
         # they were, and nothing was created.
         assert report.cleanup is not None and report.cleanup.tasks_created == 0
