@@ -4,7 +4,8 @@ They assert what the published reference promises and nothing the fake chooses:
 create then get returns what was sent; an update is reflected; every id-taking method
 answers ``not_found`` for an id that never existed and for a deleted task, which no list
 shows and no new task may depend on; paging returns each item once and filters are
-honoured; an execution reaches a terminal phase within the time budget, and a finished
+honoured; an execution reaches a terminal phase within the time budget (one of a task
+with a dependency too, whose plan has two groups), and a finished
 one stays exactly as it was after StopTaskExecution; a stopped execution ends STOPPED
 unless it had already finished. A read-only run asserts only what reads can show.
 """
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts.checks import COMMON_CHECKS
+from contracts.checks import COMMON_CHECKS, next_page_token
 from contracts.context import RunContext
 from contracts.exchange import Exchange
 from contracts.failures import CheckFailed
@@ -253,6 +254,7 @@ class _Scenarios:
         seen: list[str] = []
         foreign: list[str] = []
         token = ""
+        used: set[str] = set()
         for _ in range(_MAX_PAGES):
             page_request: dict[str, Any] = {
                 "filter": {"environmentIds": [env]},
@@ -270,8 +272,12 @@ class _Scenarios:
                 seen.append(str(task.get("id")))
                 if task.get("environmentId") != env:
                     foreign.append(str(task.get("id")))
-            pagination = page.get("pagination")
-            token = pagination.get("nextToken", "") if isinstance(pagination, dict) else ""
+            try:
+                token = next_page_token(self.last, used)
+            except CheckFailed as problem:
+                raise _ScenarioFailed(
+                    problem.check, problem.received, problem.expected, self.last
+                ) from None
             if not token:
                 break
         if foreign:
@@ -426,6 +432,30 @@ class _Scenarios:
                 f"execution {execution_id}, and only executions of task {self.build_id}",
             )
 
+    def run_dependent(self) -> None:
+        """The task that depends on another: a plan of two groups, watched to the end.
+
+        The new execution is listed at once; the rest is asserted by the ledger
+        (:mod:`contracts.invariants`), which sees every read: the groups run one after the
+        other, step statuses are the plan's.
+        """
+        check = EXECUTION_REACHES_TERMINAL_PHASE
+        execution_id = self._start(check, self.test_id)
+        # Listed from its start, not only once finished (and its status there is the one
+        # GetTaskExecution gives at the same version: the ledger compares them).
+        listed = self.ok(
+            LIST_FILTER_HONOURED, "ListTaskExecutions", {"filter": {"taskIds": [self.test_id]}}
+        )
+        ids = [str(e.get("id")) for e in listed.get("taskExecutions", []) if isinstance(e, dict)]
+        if execution_id not in ids:
+            self.fail(
+                LIST_FILTER_HONOURED,
+                f"ListTaskExecutions filtered by taskIds [{self.test_id}] right after "
+                f"StartTask returned {ids}",
+                f"execution {execution_id}, started by that StartTask",
+            )
+        self._wait_terminal(check, execution_id)
+
     def _stop_changes_nothing(self, finished: dict[str, Any]) -> None:
         """StopTaskExecution on a finished execution: every later read shows it unchanged.
 
@@ -505,6 +535,7 @@ def run_lifecycle(ctx: RunContext) -> None:
             ("paging-filters", scenarios.paging_and_filters, None),
             ("delete", scenarios.delete, "paged_ids"),
             ("start-complete", scenarios.run_to_completion, "build_id"),
+            ("start-dependent", scenarios.run_dependent, "test_id"),
             ("start-stop", scenarios.stop, "build_id"),
         ]
     for name, step, requires in steps:

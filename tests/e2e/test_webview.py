@@ -642,6 +642,9 @@ def test_webview_edits_the_scenario_with_the_servers_errors_in_place(
     _click(browser, "#scenario-edit")  # the editor shows what is in force, as YAML
     _wait(browser, lambda d: "code: unavailable" in (area.get_attribute("value") or ""), "YAML")
     apply("")  # empty: no faults (sent as {}, never an empty body)
+    # The editor closes once the server has taken the scenario; only then is the read below
+    # ordered after the PUT (the faults' list is hidden while the editor is open anyway).
+    _wait(browser, lambda d: not _displayed(d, "#scenario-editor"), "the editor closed")
     _wait(browser, lambda d: not _displayed(d, "#scenario ol.faults"), "the faults gone")
     with _api(server, SCENARIO) as api:
         assert api.get("/_mock/scenario").json()["faults"] == []
