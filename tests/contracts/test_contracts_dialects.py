@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,24 @@ def test_contracts_plugin_takes_contracts_dialects(tmp_path: Path) -> None:
     assert refused.returncode == 1, refused.stdout + refused.stderr
     assert "dialect_supported" in refused.stdout
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+@pytest.mark.parametrize("codec", ["json", "proto"])
+def test_contracts_client_reads_a_gzipped_answer(mock_url: str, codec: str) -> None:
+    environment = str(uuid.uuid4())
+    gzip_dialect = Dialect("gzip", codec)
+    with Client(mock_url, f"gzip-{codec}") as client:
+        for index in range(12):
+            task = {
+                "environmentId": environment,
+                "metadata": {"name": f"task {index}", "reference": f"gzip-{index}"},
+                "spec": {"command": "echo " + "x" * 100},
+            }
+            assert client.send("test", "CreateTask", task, dialect=gzip_dialect).status == 200
+        listed = client.send(
+            "test", "ListTasks", {"filter": {"environmentIds": [environment]}}, dialect=gzip_dialect
+        )
+    # Large enough for the fake to compress it: the client undid the gzip itself.
+    assert listed.response_headers.get("content-encoding") == "gzip"
+    assert listed.decode_problem is None
+    assert len(listed.body["tasks"]) == 12
