@@ -180,6 +180,7 @@ class ExecutionLedger:
                         problem.received,
                         problem.expected,
                         exchange.curl,
+                        dialect=exchange.dialect.name,
                     )
                 )
 

@@ -35,6 +35,9 @@ class Report:
     begun: tuple[str, ...] | None = None  # the suites that started (None: all of them)
     # Suites that judged nothing, and why (no --second-token, ...): never shown as ok.
     skipped: dict[str, str] = field(default_factory=dict)
+    dialect_requests: dict[str, int] = field(default_factory=dict)
+    dialect_cases: dict[str, int] = field(default_factory=dict)
+    dialect_failures: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -79,6 +82,7 @@ class Report:
                 verdict = f"NOT RUN: {self.skipped[suite]}"
             lines.append(f"  {suite:<10} {self.cases.get(suite, 0):>5} cases   {verdict}")
         lines.append("")
+        lines += self._dialect_lines()
         retried = f" ({self.retried} retried after 429/503)" if self.retried else ""
         lines.append(f"{self.requests} requests in {self.seconds:.1f} s{retried}")
         if self.cleanup is not None:
@@ -115,6 +119,26 @@ class Report:
                 unjudged = "; ".join(f"{suite}: {why}" for suite, why in self.skipped.items())
                 lines.append(f"Not checked (not run): {unjudged}.")
         return "\n".join(lines)
+
+    def _dialect_lines(self) -> list[str]:
+        """A line per dialect: the generated cases (positive, negative, auth, stateful) and
+        all requests sent in it, and the failed checks on its answers.
+
+        A method with side effects has no Connect GET, so a run of ``get`` alone still
+        sends those as JSON POST: that is why ``json`` may be listed though not chosen.
+        """
+        families = [*self.config.dialects]
+        families += sorted(set(self.dialect_requests) - set(families))
+        lines = []
+        for family in families:
+            failed = self.dialect_failures.get(family, 0)
+            verdict = "ok" if not failed else f"{failed} failed check(s)"
+            requests = self.dialect_requests.get(family, 0)
+            cases = self.dialect_cases.get(family, 0)
+            lines.append(
+                f"  dialect {family:<6} {cases:>5} cases {requests:>6} requests   {verdict}"
+            )
+        return [*lines, ""] if lines else []
 
     def write_junit(self, path: str | Path) -> None:
         """One ``testsuite`` per suite, one ``testcase`` per operation or scenario."""

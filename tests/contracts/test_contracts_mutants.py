@@ -10,13 +10,15 @@ import pytest
 
 from contracts import SuiteConfig, run
 from tests.contracts.mutants import MUTANTS, Mutant, serve
+from tests.contracts.mutants_dialects import AsJsonPost
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[mutant.name for mutant in MUTANTS])
 def test_contracts_mutant_is_caught(mutant: Mutant) -> None:
-    with serve(mutant) as url:
+    # The mutant edits JSON; AsJsonPost makes its defect one of every dialect.
+    with serve(mutant, wrap=AsJsonPost) as url:
         report = run(
             SuiteConfig(
                 base_url=url, max_examples=10, seed=7, only=(mutant.suite,), lifecycle_timeout=5
@@ -40,7 +42,9 @@ def test_contracts_failure_found_by_generation_is_shrunk() -> None:
     mutant.before = _crash_on_extra_field
     with serve(mutant) as url:
         report = run(
-            SuiteConfig(base_url=url, max_examples=20, seed=3, only=("positive",)),
+            SuiteConfig(
+                base_url=url, max_examples=20, seed=3, only=("positive",), dialects=("json",)
+            ),
             progress=None,
         )
     failure = next(f for f in report.failures if f.check == "not_a_server_error")
