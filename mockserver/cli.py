@@ -265,6 +265,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="tasks and executions of all tenants together (default: %(default)s)",
     )
     parser.add_argument(
+        "--max-plan-steps",
+        type=_positive_int,
+        default=defaults.max_plan_steps,
+        metavar="N",
+        help="steps in one execution (the task and its dependencies); StartTask past it"
+        " gets resource_exhausted (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-page-bytes",
+        type=_positive_int,
+        default=defaults.max_page_bytes,
+        metavar="BYTES",
+        help="estimated JSON bytes of a list page or the overview; a longer page is cut"
+        " short and carries a next token (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-log-bytes",
+        type=_positive_int,
+        default=defaults.max_log_bytes,
+        metavar="BYTES",
+        help="bytes of one GET /_mock/logs answer; the rest is cut with a marker line"
+        " (default: %(default)s)",
+    )
+    parser.add_argument(
         "--log-level", choices=LOG_LEVELS, default="info", help="(default: %(default)s)"
     )
     return parser
@@ -293,6 +317,9 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
             max_tasks=args.max_tasks,
             max_executions=args.max_executions,
             max_objects=args.max_objects,
+            max_plan_steps=args.max_plan_steps,
+            max_page_bytes=args.max_page_bytes,
+            max_log_bytes=args.max_log_bytes,
         ),
         log_level=args.log_level,
     )

@@ -17,6 +17,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from mockserver.domain import protojson
 from mockserver.domain.protojson import AUTOMATION_TRIGGER, RUNS_ON, TASK_SPEC
 from mockserver.domain.timestamps import format_timestamp
@@ -46,6 +48,10 @@ class TaskRecord:
     # record never changes (an update makes a new one, without this field), so the cache
     # never goes stale.
     rendered: JsonObject | None = field(default=None, init=False, compare=False, repr=False)
+    # The JSON bytes of the rendering and of the spec, measured on first need (-1: not
+    # yet): what bounds a list page and an execution's plan (see Limits.max_page_bytes).
+    rendered_bytes: int = field(default=-1, init=False, compare=False, repr=False)
+    spec_bytes: int = field(default=-1, init=False, compare=False, repr=False)
 
     @property
     def key(self) -> TaskKey:
@@ -183,6 +189,22 @@ def task_json(task: TaskRecord) -> JsonObject:
         rendered = fresh_task_json(task)
         task.rendered = rendered
     return rendered
+
+
+def task_bytes(task: TaskRecord) -> int:
+    """The bytes of the task's JSON rendering, measured once (a list page sums these)."""
+    size = task.rendered_bytes
+    if size < 0:
+        size = task.rendered_bytes = len(orjson.dumps(task_json(task)))
+    return size
+
+
+def spec_bytes(task: TaskRecord) -> int:
+    """The bytes of the task's spec in JSON, measured once (each plan step carries it)."""
+    size = task.spec_bytes
+    if size < 0:
+        size = task.spec_bytes = len(orjson.dumps(task.spec))
+    return size
 
 
 def fresh_task_json(task: TaskRecord) -> JsonObject:
