@@ -25,6 +25,7 @@ from mockserver.domain import (
     graph,
     paging,
     state,
+    timestamps,
 )
 from mockserver.domain.tasks import TaskRecord
 from tests.support.factories import task_body
@@ -242,8 +243,13 @@ def test_logs_are_made_only_as_far_as_they_are_read(monkeypatch: pytest.MonkeyPa
     execution = backend.start_task(ALICE, {"id": ids[49]})["taskExecution"]
     backend.advance_clock(10**7)
     formatted: list[int] = []
-    real = executions.format_timestamp
-    monkeypatch.setattr(executions, "format_timestamp", lambda us: formatted.append(us) or real(us))
+    real = timestamps.format_timestamp
+
+    def counting(micros: int) -> str:
+        formatted.append(micros)
+        return real(micros)
+
+    monkeypatch.setattr(executions, "format_timestamp", counting)
     backend.execution_logs(ALICE, execution["id"])
     # 50 steps of 1,002 lines: ~50,000 lines in all; a 1,000-byte answer holds ~15.
     assert len(formatted) < 200
