@@ -37,6 +37,7 @@ from mockserver.http.connect import ConnectError, Receive, Scope, Send, error_re
 from mockserver.http.control import ControlApi
 from mockserver.http.journal import Journal
 from mockserver.http.normalize import build_normalizer
+from mockserver.http.render_cache import set_max_cache_bytes
 from mockserver.http.request_log import stream_request_log
 from mockserver.http.rpc import RAW_SEND_KEY, RpcEndpoint, UnknownMethodEndpoint
 from mockserver.http.ui import ui_routes
@@ -287,6 +288,8 @@ def create_app(config: ServerConfig | None = None, *, backend: Backend | None = 
     document = load_document()
     authenticator = Authenticator(config.tokens, config.admin_tokens)
     journal = Journal(config.journal_size)
+    # The codecs' caches are the process's (the codecs are shared by every app in it).
+    set_max_cache_bytes(config.max_cache_bytes)
     control = ControlApi(backend, journal, authenticator, config.max_body_bytes)
 
     @contextlib.asynccontextmanager

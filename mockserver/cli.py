@@ -27,6 +27,7 @@ from mockserver.domain import Scenario, ScenarioError
 from mockserver.domain.limits import DEFAULT_LIMITS, Limits
 from mockserver.domain.scenario import MAX_SECONDS
 from mockserver.http.body import DEFAULT_MAX_BODY_BYTES
+from mockserver.http.render_cache import DEFAULT_MAX_CACHE_BYTES
 
 __all__ = [
     "bind_socket",
@@ -68,6 +69,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 0")
     return value
 
 
@@ -289,6 +300,14 @@ def build_parser() -> argparse.ArgumentParser:
         " (default: %(default)s)",
     )
     parser.add_argument(
+        "--max-cache-bytes",
+        type=_non_negative_int,
+        default=DEFAULT_MAX_CACHE_BYTES,
+        metavar="BYTES",
+        help="encoded tasks kept for reuse, per codec (JSON, binary); freed with the task"
+        " (default: %(default)s; 0 keeps none)",
+    )
+    parser.add_argument(
         "--log-level", choices=LOG_LEVELS, default="info", help="(default: %(default)s)"
     )
     return parser
@@ -312,6 +331,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         public_url=args.public_url,
         strict=args.strict,
         max_body_bytes=args.max_body_bytes,
+        max_cache_bytes=args.max_cache_bytes,
         limits=Limits(
             max_tenants=args.max_tenants,
             max_tasks=args.max_tasks,

@@ -22,7 +22,7 @@ import orjson
 from mockserver.domain import protojson
 from mockserver.domain.protojson import AUTOMATION_TRIGGER, RUNS_ON, TASK_SPEC
 from mockserver.domain.timestamps import format_timestamp
-from mockserver.domain.types import JsonObject, Micros, TaskKey
+from mockserver.domain.types import JsonObject, Micros, SharedJson, TaskKey
 
 
 # Not frozen, though never changed once stored (an update makes a new record through
@@ -207,7 +207,7 @@ def spec_bytes(task: TaskRecord) -> int:
     return size
 
 
-def fresh_task_json(task: TaskRecord) -> JsonObject:
+def fresh_task_json(task: TaskRecord) -> SharedJson:
     """The proto3-JSON ``Task``, made now and not kept: for a task that has just been
     created, which may never be read (a benchmark, a test that only starts it). Kept, its
     rendering would be two more dicts per task for the garbage collector to walk on
@@ -224,12 +224,8 @@ def fresh_task_json(task: TaskRecord) -> JsonObject:
         metadata["reference"] = task.reference
     if task.triggered_by:
         metadata["triggeredBy"] = list(task.triggered_by)
-    out: JsonObject = {
-        "id": task.id,
-        "environmentId": task.environment_id,
-        "metadata": metadata,
-        "spec": task.spec,
-    }
+    out = SharedJson(id=task.id, environmentId=task.environment_id, metadata=metadata)
+    out["spec"] = task.spec
     if task.depends_on:
         out["dependsOn"] = list(task.depends_on)
     return out
