@@ -50,6 +50,7 @@ from mockserver.domain.tasks import (
     spec_bytes,
     task_bytes,
     task_json,
+    tasks_within,
 )
 from mockserver.domain.tenancy import TenantControl
 from mockserver.domain.timestamps import format_timestamp, from_micros, seconds_to_micros, to_micros
@@ -188,9 +189,11 @@ class Backend:
                 candidates = _task_candidates(tenant, cursor, environments, references, task_ids)
                 keys, token = paging.take_page(candidates, accept, size, _TASKS)
             records = [tasks[key[1]] for key in keys]
-            sizes = [task_bytes(task) for task in records]
-            count, token = paging.within_budget(keys, token, sizes, self._page_bytes, _TASKS)
-            return _list_response("tasks", [task_json(task) for task in records[:count]], token)
+            count = tasks_within(records, self._page_bytes)
+            if count < len(records):
+                token = paging.encode_token(_TASKS, keys[count - 1])
+                del records[count:]
+            return _list_response("tasks", [task_json(task) for task in records], token)
 
     def update_task(self, caller: Caller, request: JsonObject) -> JsonObject:
         """UpdateTask -> ``{}``; see :mod:`mockserver.domain.tasks` for field presence."""
@@ -317,9 +320,11 @@ class Backend:
                 candidates = _smallest_match(fields, cursor) or tenant.execution_index.after(cursor)
                 keys, token = paging.take_page(candidates, accept, size, _EXECUTIONS)
             found = [executions[key[1]] for key in keys]
-            sizes = [execution.size for execution in found]
-            count, token = paging.within_budget(keys, token, sizes, self._page_bytes, _EXECUTIONS)
-            rendered = [self._render(execution, now, caller) for execution in found[:count]]
+            count = paging.count_within([execution.size for execution in found], self._page_bytes)
+            if count < len(found):
+                token = paging.encode_token(_EXECUTIONS, keys[count - 1])
+                del found[count:]
+            rendered = [self._render(execution, now, caller) for execution in found]
             return _list_response("taskExecutions", rendered, token)
 
     def get_task_execution(self, caller: Caller, request: JsonObject) -> JsonObject:
@@ -375,11 +380,11 @@ class Backend:
             # Half the page budget for each list: the newest that fit, at least one.
             budget = self.limits.max_page_bytes // 2
             newest = [tenant.tasks[key[1]] for key in tenant.task_index.last(limit)]
-            kept = paging.newest_within([task_bytes(task) for task in newest], budget)
+            kept = paging.count_within([task_bytes(task) for task in reversed(newest)], budget)
             tasks = [task_json(task) for task in newest[len(newest) - kept :]]
             records = [tenant.executions[key[1]] for key in tenant.execution_index.last(limit)]
             sizes = [record.size + OVERVIEW_STEP_BYTES * record.step_count for record in records]
-            kept = paging.newest_within(sizes, budget)
+            kept = paging.count_within(sizes[::-1], budget)
             executions: list[JsonObject] = []
             for record in records[len(records) - kept :]:
                 current = view(record, now)

@@ -282,28 +282,15 @@ def take_page(
     return page, ""
 
 
-def within_budget(
-    keys: list[TaskKey], token: str, sizes: list[int], budget: int, kind: str
-) -> tuple[int, str]:
-    """How many of a page's items (of these ``sizes`` in bytes) fit ``budget``, never
-    fewer than one, and the next token: after the last kept item when the page was cut,
-    else ``token``.
+def count_within(sizes: list[int], budget: int) -> int:
+    """How many of the first items (of these ``sizes`` in bytes) fit ``budget``, never
+    fewer than one when there is one.
 
-    ``pageSize`` is the most a page holds, not the least: a shorter page with a next
-    token is a page the API allows, and a client that follows tokens gets everything."""
+    A list page cut there carries a next token after its last item: ``pageSize`` is the
+    most a page holds, not the least, so a shorter page with a next token is a page the
+    API allows, and a client that follows tokens gets everything."""
     total = 0
     for count, size in enumerate(sizes):
-        total += size
-        if total > budget and count:
-            return count, encode_token(kind, keys[count - 1])
-    return len(keys), token
-
-
-def newest_within(sizes: list[int], budget: int) -> int:
-    """How many of the newest items (``sizes`` in creation order) fit ``budget``, at
-    least one when there is one."""
-    total = 0
-    for count, size in enumerate(reversed(sizes)):
         total += size
         if total > budget and count:
             return count

@@ -199,6 +199,19 @@ def task_bytes(task: TaskRecord) -> int:
     return size
 
 
+def tasks_within(records: list[TaskRecord], budget: int) -> int:
+    """How many of the first ``records`` fit ``budget`` bytes of JSON, at least one
+    (see :func:`mockserver.domain.paging.count_within`); one pass, as a list page reads
+    sizes measured before (this runs on every ListTasks)."""
+    total = 0
+    for count, task in enumerate(records):
+        size = task.rendered_bytes
+        total += size if size >= 0 else task_bytes(task)
+        if total > budget and count:
+            return count
+    return len(records)
+
+
 def spec_bytes(task: TaskRecord) -> int:
     """The bytes of the task's spec in JSON, measured once (each plan step carries it)."""
     size = task.spec_bytes

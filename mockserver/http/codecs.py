@@ -177,6 +177,7 @@ class JsonCodec:
         self._shared_lists = _shared_lists(methods)
         # A rendering -> its JSON, bounded in bytes and freed with it (see render_cache).
         self._fragments: RenderCache[orjson.Fragment] = RenderCache()
+        self._lookup = self._fragments.lookup
 
     def decode(self, body: bytes, method: RpcMethod) -> JsonObject:
         try:
@@ -204,11 +205,13 @@ class JsonCodec:
         return orjson.dumps(message)
 
     def _fragment(self, item: JsonObject) -> orjson.Fragment:
-        fragment = self._fragments.get(item)
-        if fragment is None:
-            encoded = orjson.dumps(item)
-            fragment = orjson.Fragment(encoded)
-            self._fragments.put(item, fragment, len(encoded))
+        entry = self._lookup(id(item))
+        if entry is not None and entry() is item:
+            fragment: orjson.Fragment = entry.value
+            return fragment
+        encoded = orjson.dumps(item)
+        fragment = orjson.Fragment(encoded)
+        self._fragments.put(item, fragment, len(encoded))
         return fragment
 
 

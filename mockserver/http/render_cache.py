@@ -19,7 +19,13 @@ import threading
 import weakref
 from typing import Any, Generic, TypeVar
 
-__all__ = ["DEFAULT_MAX_CACHE_BYTES", "RenderCache", "cached_bytes", "set_max_cache_bytes"]
+__all__ = [
+    "DEFAULT_MAX_CACHE_BYTES",
+    "Entry",
+    "RenderCache",
+    "cached_bytes",
+    "set_max_cache_bytes",
+]
 
 DEFAULT_MAX_CACHE_BYTES = 64 * 1024 * 1024  # per cache; ~200,000 small tasks' bytes
 V = TypeVar("V")
@@ -27,8 +33,9 @@ _CACHES: weakref.WeakSet[RenderCache[Any]] = weakref.WeakSet()
 _max_bytes = DEFAULT_MAX_CACHE_BYTES
 
 
-class _Entry(weakref.ref):  # type: ignore[type-arg]
-    """A weak reference to a rendering, carrying its key, encoding and size."""
+class Entry(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference to a rendering, carrying its key, encoding and size: alive
+    (``entry() is rendering``) while the rendering is."""
 
     __slots__ = ("key", "size", "value")
     key: int
@@ -43,7 +50,11 @@ class RenderCache(Generic[V]):
     references' callbacks) while the event loop reads and fills the cache."""
 
     def __init__(self) -> None:
-        self._entries: dict[int, _Entry] = {}
+        self._entries: dict[int, Entry] = {}
+        # The lookup of a hit, for a list page's loop to call without a method call per
+        # item (25 of them cost ~1.5 µs, 7% of a ListTasks): ``entry = lookup(id(item))``,
+        # a hit when ``entry is not None and entry() is item``; then ``entry.value``.
+        self.lookup = self._entries.get
         self.bytes = 0  # the sizes of the entries held
         # Reentrant: a callback may run on the thread that holds it (a collection
         # started inside put frees a rendering).
@@ -67,7 +78,7 @@ class RenderCache(Generic[V]):
         if size > _max_bytes:
             return
         try:
-            entry = _Entry(item, self._forget)
+            entry = Entry(item, self._forget)
         except TypeError:
             return
         entry.key, entry.size, entry.value = id(item), size, value
@@ -87,7 +98,7 @@ class RenderCache(Generic[V]):
             self._entries.clear()
             self.bytes = 0
 
-    def _forget(self, entry: _Entry) -> None:
+    def _forget(self, entry: Entry) -> None:
         with self._lock:
             if self._entries.get(entry.key) is entry:
                 del self._entries[entry.key]

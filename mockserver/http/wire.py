@@ -90,6 +90,7 @@ class MessageEncoder:
         # starts in them (a shared message is nearly always a field of another, so only
         # the prefixed bytes are kept: half the memory of keeping both).
         self._cache: RenderCache[tuple[bytes, int]] | None = RenderCache() if shared else None
+        self._lookup = None if self._cache is None else self._cache.lookup
 
     def encode(self, data: Mapping[str, Any]) -> bytes:
         cache = self._cache
@@ -103,12 +104,13 @@ class MessageEncoder:
 
     def encode_prefixed(self, data: Mapping[str, Any]) -> bytes:
         """The length-prefixed bytes, as a message field holds them (cached alike)."""
-        cache = self._cache
-        if cache is not None:
-            hit = cache.get(data)
-            if hit is None:
-                hit = self._encode_kept(data)
-            return hit[0]
+        lookup = self._lookup
+        if lookup is not None:
+            entry = lookup(id(data))
+            if entry is not None and entry() is data:
+                prefixed: bytes = entry.value[0]
+                return prefixed
+            return self._encode_kept(data)[0]
         return _length_prefixed(self._write(data))
 
     def _encode_kept(self, data: Mapping[str, Any]) -> tuple[bytes, int]:

@@ -265,9 +265,8 @@ def test_an_import_is_held_to_the_plan_limits() -> None:
         small.import_state(document, ALICE)
 
 
-def test_within_budget_keeps_the_token_when_the_page_fits() -> None:
-    keys = [(1, "a"), (2, "b")]
-    assert paging.within_budget(keys, "next", [10, 10], 100, "tasks") == (2, "next")
-    count, token = paging.within_budget(keys, "", [60, 60], 100, "tasks")
-    assert count == 1
-    assert paging.decode_token("tasks", token) == (1, "a")
+def test_count_within_keeps_at_least_one_item() -> None:
+    assert paging.count_within([10, 10], 100) == 2
+    assert paging.count_within([60, 60], 100) == 1
+    assert paging.count_within([500, 1], 100) == 1
+    assert paging.count_within([], 100) == 0
