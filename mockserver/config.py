@@ -9,6 +9,7 @@ from typing import Literal
 
 from mockserver.domain.limits import DEFAULT_LIMITS, Limits
 from mockserver.http.body import DEFAULT_MAX_BODY_BYTES
+from mockserver.http.connections import DEFAULT_CONNECTION_LIMITS, ConnectionLimits
 from mockserver.http.journal import DEFAULT_JOURNAL_SIZE
 from mockserver.http.render_cache import DEFAULT_MAX_CACHE_BYTES
 
@@ -38,6 +39,8 @@ class ServerConfig:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     journal_size: int = DEFAULT_JOURNAL_SIZE
     max_cache_bytes: int = DEFAULT_MAX_CACHE_BYTES  # encoded tasks kept, per codec
+    # Timeouts and bounds of client connections (used when served by the CLI).
+    connections: ConnectionLimits = DEFAULT_CONNECTION_LIMITS
     limits: Limits = DEFAULT_LIMITS  # tenants, tasks and executions kept at most
     log_level: str = "info"
     public_url: str | None = None  # base of log URLs; None: derived from host and port
