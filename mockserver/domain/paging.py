@@ -289,9 +289,9 @@ def count_within(sizes: list[int], budget: int) -> int:
     A list page cut there carries a next token after its last item: ``pageSize`` is the
     most a page holds, not the least, so a shorter page with a next token is a page the
     API allows, and a client that follows tokens gets everything."""
-    total = 0
+    total = 1  # the list's brackets, less the last item's comma
     for count, size in enumerate(sizes):
-        total += size
+        total += size + 1  # and its comma in the list
         if total > budget and count:
             return count
     return len(sizes)

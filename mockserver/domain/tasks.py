@@ -203,10 +203,10 @@ def tasks_within(records: list[TaskRecord], budget: int) -> int:
     """How many of the first ``records`` fit ``budget`` bytes of JSON, at least one
     (see :func:`mockserver.domain.paging.count_within`); one pass, as a list page reads
     sizes measured before (this runs on every ListTasks)."""
-    total = 0
+    total = 1  # the list's brackets, less the last item's comma
     for count, task in enumerate(records):
         size = task.rendered_bytes
-        total += size if size >= 0 else task_bytes(task)
+        total += (size if size >= 0 else task_bytes(task)) + 1  # and its comma in the list
         if total > budget and count:
             return count
     return len(records)

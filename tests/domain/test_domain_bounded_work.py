@@ -267,6 +267,7 @@ def test_an_import_is_held_to_the_plan_limits() -> None:
 
 def test_count_within_keeps_at_least_one_item() -> None:
     assert paging.count_within([10, 10], 100) == 2
+    assert paging.count_within([49, 49], 100) == 1  # each with its comma, and brackets
     assert paging.count_within([60, 60], 100) == 1
     assert paging.count_within([500, 1], 100) == 1
     assert paging.count_within([], 100) == 0
