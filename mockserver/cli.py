@@ -28,8 +28,8 @@ from mockserver.domain.limits import DEFAULT_LIMITS, Limits
 from mockserver.domain.scenario import MAX_SECONDS
 from mockserver.http.body import DEFAULT_MAX_BODY_BYTES
 from mockserver.http.connections import (
+    DEFAULT_CONNECTION_LIMITS,
     ConnectionLimits,
-    default_max_connections,
     guarded_protocol,
 )
 from mockserver.http.render_cache import DEFAULT_MAX_CACHE_BYTES
@@ -319,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="encoded tasks kept for reuse, per codec (JSON, binary); freed with the task"
         " (default: %(default)s; 0 keeps none)",
     )
-    connections = ConnectionLimits()
+    connections = DEFAULT_CONNECTION_LIMITS
     parser.add_argument(
         "--header-timeout",
         type=_positive_seconds,
@@ -339,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-connections",
         type=_positive_int,
-        default=default_max_connections(),
+        default=connections.max_connections,
         metavar="N",
         help="open connections at most; one more is answered unavailable (503, a Connect"
         " error) and closed (default: %(default)s: 1000, or the open-file limit less 64)",
@@ -469,7 +469,7 @@ def uvicorn_config(
     serves no WebSockets, so uvicorn does not import a WebSocket library at start-up.
     """
     if connections is None:
-        connections = ConnectionLimits(max_connections=default_max_connections())
+        connections = DEFAULT_CONNECTION_LIMITS
     return uvicorn.Config(
         app,
         loop="auto",

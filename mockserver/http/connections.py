@@ -90,7 +90,8 @@ class ConnectionLimits:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
 
 
-DEFAULT_CONNECTION_LIMITS = ConnectionLimits()
+# The defaults, with the connection bound this process's open-file limit allows.
+DEFAULT_CONNECTION_LIMITS = ConnectionLimits(max_connections=default_max_connections())
 
 
 def guarded_protocol(limits: ConnectionLimits) -> type[HttpToolsProtocol]:
