@@ -133,11 +133,10 @@ class Report:
         for family in families:
             failed = self.dialect_failures.get(family, 0)
             requests = self.dialect_requests.get(family, 0)
+            # A dialect no request went out in has earned no verdict (Ctrl-C, --only).
+            verdict = "ok" if requests else "not used"
             if failed:
                 verdict = f"{failed} failed check(s)"
-            else:
-                # A dialect no request went out in has earned no verdict (Ctrl-C, --only).
-                verdict = "ok" if requests else "not used"
             cases = self.dialect_cases.get(family, 0)
             lines.append(
                 f"  dialect {family:<6} {cases:>5} cases {requests:>6} requests   {verdict}"

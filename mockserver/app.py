@@ -38,6 +38,7 @@ from mockserver.http.control import ControlApi
 from mockserver.http.journal import Journal
 from mockserver.http.normalize import MessageNormalizer, build_normalizer
 from mockserver.http.origin import BrowserGuard, BrowserPolicy
+from mockserver.http.render_cache import set_max_cache_bytes
 from mockserver.http.request_log import stream_request_log
 from mockserver.http.rpc import RAW_SEND_KEY, RpcEndpoint, UnknownMethodEndpoint
 from mockserver.http.ui import ui_routes
@@ -303,6 +304,8 @@ def create_app(config: ServerConfig | None = None, *, backend: Backend | None = 
     document = load_document()
     authenticator = Authenticator(config.tokens, config.admin_tokens)
     journal = Journal(config.journal_size)
+    # The codecs' caches are the process's (the codecs are shared by every app in it).
+    set_max_cache_bytes(config.max_cache_bytes)
     # One per method, shared: the RPC routes normalize with them, and journal queries
     # read a journaled request back the same way.
     normalizers = {

@@ -27,6 +27,12 @@ from mockserver.domain import Scenario, ScenarioError
 from mockserver.domain.limits import DEFAULT_LIMITS, Limits
 from mockserver.domain.scenario import MAX_SECONDS
 from mockserver.http.body import DEFAULT_MAX_BODY_BYTES
+from mockserver.http.connections import (
+    DEFAULT_CONNECTION_LIMITS,
+    ConnectionLimits,
+    guarded_protocol,
+)
+from mockserver.http.render_cache import DEFAULT_MAX_CACHE_BYTES
 
 __all__ = [
     "bind_socket",
@@ -51,6 +57,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _positive_seconds(text: str) -> float:
+    value = _seconds(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 seconds")
+    return value
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -68,6 +81,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 0")
     return value
 
 
@@ -289,6 +312,79 @@ def build_parser() -> argparse.ArgumentParser:
         help="tasks and executions of all tenants together (default: %(default)s)",
     )
     parser.add_argument(
+        "--max-plan-steps",
+        type=_positive_int,
+        default=defaults.max_plan_steps,
+        metavar="N",
+        help="steps in one execution (the task and its dependencies); StartTask past it"
+        " gets resource_exhausted (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-page-bytes",
+        type=_positive_int,
+        default=defaults.max_page_bytes,
+        metavar="BYTES",
+        help="estimated JSON bytes of a list page or the overview; a longer page is cut"
+        " short and carries a next token (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-log-bytes",
+        type=_positive_int,
+        default=defaults.max_log_bytes,
+        metavar="BYTES",
+        help="bytes of one GET /_mock/logs answer; the rest is cut with a marker line"
+        " (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-cache-bytes",
+        type=_non_negative_int,
+        default=DEFAULT_MAX_CACHE_BYTES,
+        metavar="BYTES",
+        help="encoded tasks kept for reuse, per codec (JSON, binary); freed with the task"
+        " (default: %(default)s; 0 keeps none)",
+    )
+    connections = DEFAULT_CONNECTION_LIMITS
+    parser.add_argument(
+        "--header-timeout",
+        type=_positive_seconds,
+        default=connections.header_timeout,
+        metavar="SECONDS",
+        help="a connection that has not sent a whole request head this long after opening"
+        " (or after a later request's first byte) is closed (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=_positive_seconds,
+        default=connections.idle_timeout,
+        metavar="SECONDS",
+        help="a kept-alive connection idle this long between requests is closed"
+        " (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=connections.max_connections,
+        metavar="N",
+        help="open connections at most; one more is answered unavailable (503, a Connect"
+        " error) and closed (default: %(default)s: 1000, or the open-file limit less 64)",
+    )
+    parser.add_argument(
+        "--write-timeout",
+        type=_positive_seconds,
+        default=connections.write_timeout,
+        metavar="SECONDS",
+        help="a client that reads none of its response this long is disconnected"
+        " (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-buffered-bytes",
+        type=_positive_int,
+        default=connections.max_buffered_bytes,
+        metavar="BYTES",
+        help="response bytes waiting for all clients that are not reading; past it the"
+        " one holding most is disconnected (default: %(default)s)",
+    )
+    parser.add_argument(
         "--log-level", choices=LOG_LEVELS, default="info", help="(default: %(default)s)"
     )
     return parser
@@ -313,13 +409,24 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         public_url=args.public_url,
         strict=args.strict,
         max_body_bytes=args.max_body_bytes,
+        max_cache_bytes=args.max_cache_bytes,
         limits=Limits(
             max_tenants=args.max_tenants,
             max_tasks=args.max_tasks,
             max_executions=args.max_executions,
             max_objects=args.max_objects,
+            max_plan_steps=args.max_plan_steps,
+            max_page_bytes=args.max_page_bytes,
+            max_log_bytes=args.max_log_bytes,
         ),
         log_level=args.log_level,
+        connections=ConnectionLimits(
+            header_timeout=args.header_timeout,
+            idle_timeout=args.idle_timeout,
+            max_connections=args.max_connections,
+            write_timeout=args.write_timeout,
+            max_buffered_bytes=args.max_buffered_bytes,
+        ),
     )
 
 
@@ -376,18 +483,23 @@ def uvicorn_config(
     *,
     access_log: bool = False,
     timeout_graceful_shutdown: int | None = None,
+    connections: ConnectionLimits | None = None,
 ) -> uvicorn.Config:
     """How the fake (and the benchmark's bare app) runs on uvicorn.
 
-    The event loop and HTTP parser are uvicorn's "auto" choice: uvloop and httptools,
-    which the package depends on (about twice the requests/s of asyncio and h11), or the
-    pure-Python pair where they are not installed. The fake serves no WebSockets, so
-    uvicorn does not import a WebSocket library at start-up.
+    The event loop is uvicorn's "auto" choice: uvloop, which the package depends on, or
+    asyncio where it is not installed. The HTTP protocol is uvicorn's httptools one
+    (about twice the requests/s of h11) with the connection guards of
+    :mod:`mockserver.http.connections` (``connections``, else their defaults). The fake
+    serves no WebSockets, so uvicorn does not import a WebSocket library at start-up.
     """
+    if connections is None:
+        connections = DEFAULT_CONNECTION_LIMITS
     return uvicorn.Config(
         app,
         loop="auto",
-        http="auto",
+        http=guarded_protocol(connections),
+        timeout_keep_alive=connections.idle_timeout,  # type: ignore[arg-type]
         ws="none",
         log_level=log_level,
         access_log=access_log,
@@ -411,6 +523,7 @@ def serve(config: ServerConfig, sock: socket.socket) -> None:
         config.log_level,
         access_log=config.log_level == "debug",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        connections=config.connections,
     )
     server = _Server(uv_config)
     tune_gc()

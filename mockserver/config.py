@@ -9,7 +9,9 @@ from typing import Literal
 
 from mockserver.domain.limits import DEFAULT_LIMITS, Limits
 from mockserver.http.body import DEFAULT_MAX_BODY_BYTES
+from mockserver.http.connections import DEFAULT_CONNECTION_LIMITS, ConnectionLimits
 from mockserver.http.journal import DEFAULT_JOURNAL_SIZE
+from mockserver.http.render_cache import DEFAULT_MAX_CACHE_BYTES
 
 __all__ = ["ClockKind", "ServerConfig"]
 
@@ -39,6 +41,9 @@ class ServerConfig:
     strict: bool = False
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     journal_size: int = DEFAULT_JOURNAL_SIZE
+    max_cache_bytes: int = DEFAULT_MAX_CACHE_BYTES  # encoded tasks kept, per codec
+    # Timeouts and bounds of client connections (used when served by the CLI).
+    connections: ConnectionLimits = DEFAULT_CONNECTION_LIMITS
     limits: Limits = DEFAULT_LIMITS  # tenants, tasks and executions kept at most
     log_level: str = "info"
     public_url: str | None = None  # base of log URLs; None: derived from host and port
@@ -57,6 +62,8 @@ class ServerConfig:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value}")
         if self.max_body_bytes < 1:
             raise ValueError(f"max_body_bytes must be at least 1, got {self.max_body_bytes}")
+        if self.max_cache_bytes < 0:
+            raise ValueError(f"max_cache_bytes must be >= 0, got {self.max_cache_bytes}")
         if self.journal_size < 1:
             raise ValueError(f"journal_size must be at least 1, got {self.journal_size}")
         for tokens in (self.tokens, self.admin_tokens):

@@ -58,3 +58,36 @@ def test_instruction_counts_come_from_the_callgrind_totals(
     (tmp_path / "empty").write_text("events: Ir\n", encoding="utf-8")
     with pytest.raises(ValueError, match="no totals"):
         instructions.totals(tmp_path / "empty")
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "lines"),
+    [
+        (
+            "bench/stalls.py",
+            ["--chain", "300", "--plan", "50", "--starts", "2"],
+            ["import a 300-task chain", "GET /_mock/logs", "restart with the chain"],
+        ),
+        ("bench/memory.py", ["--cycles", "2"], ["start: rss=", "after a reset: rss="]),
+        (
+            "bench/connections.py",
+            ["--count", "6", "--wait", "0", "--readers", "1", "--tasks", "100"],
+            ["6 connections opened", "still open", "clients not reading"],
+        ),
+    ],
+    ids=["stalls", "memory", "connections"],
+)
+def test_hardening_scripts_run_and_print_their_figures(
+    script: str, args: list[str], lines: list[str]
+) -> None:
+    completed = subprocess.run(
+        [sys.executable, script, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    for line in lines:
+        assert line in completed.stdout, completed.stdout

@@ -25,6 +25,7 @@ from mockserver.domain.errors import (
     Unimplemented,
 )
 from mockserver.domain.executions import (
+    OVERVIEW_STEP_BYTES,
     STARTED_BY_MANUAL,
     ExecutionRecord,
     StepPlan,
@@ -42,7 +43,16 @@ from mockserver.domain.phases import parse_phase_filter
 from mockserver.domain.presenter import execution_json
 from mockserver.domain.scenario import Scenario
 from mockserver.domain.store import Indexes, TenantStore, index_of
-from mockserver.domain.tasks import CreateTask, TaskRecord, UpdateTask, fresh_task_json, task_json
+from mockserver.domain.tasks import (
+    CreateTask,
+    TaskRecord,
+    UpdateTask,
+    fresh_task_json,
+    spec_bytes,
+    task_bytes,
+    task_json,
+    tasks_within,
+)
 from mockserver.domain.tenancy import TenantControl
 from mockserver.domain.timestamps import format_timestamp, from_micros, seconds_to_micros, to_micros
 from mockserver.domain.timing import Timing
@@ -87,6 +97,7 @@ class Backend:
         # Told of every change inside the lock, and committed before a write returns.
         self.persistence = persistence
         self.limits = limits
+        self._page_bytes = limits.max_page_bytes
         self._objects = 0  # tasks and executions of all tenants, against limits.max_objects
         # The clock's last reading and its microseconds (one tuple, swapped whole, so a
         # reader on another thread never pairs a reading with another's microseconds): a
@@ -178,7 +189,12 @@ class Backend:
 
                 candidates = _task_candidates(tenant, cursor, environments, references, task_ids)
                 keys, token = paging.take_page(candidates, accept, size, _TASKS)
-            return _list_response("tasks", [task_json(tasks[key[1]]) for key in keys], token)
+            records = [tasks[key[1]] for key in keys]
+            count = tasks_within(records, self._page_bytes)
+            if count < len(records):
+                token = paging.encode_token(_TASKS, keys[count - 1])
+                del records[count:]
+            return _list_response("tasks", [task_json(task) for task in records], token)
 
     def update_task(self, caller: Caller, request: JsonObject) -> JsonObject:
         """UpdateTask -> ``{}``; see :mod:`mockserver.domain.tasks` for field presence."""
@@ -233,7 +249,9 @@ class Backend:
             scenario = self.scenario_for(caller)
             groups: list[tuple[StepPlan, ...]] = []
             previous: tuple[str, ...] = ()
-            for members in graph.plan_groups(tenant.tasks, task.id):
+            planned = graph.plan_groups(tenant.tasks, task.id)
+            self._check_plan(task.id, planned)
+            for members in planned:
                 steps = tuple(
                     self._plan_step(caller, scenario, member, previous) for member in members
                 )
@@ -250,6 +268,7 @@ class Backend:
                 pending_us=seconds_to_micros(self.timing.pending_delay),
                 groups=tuple(groups),
             )
+            self._check_execution_size(execution)
             self.persistence.execution_saved(caller.subject_id, execution)
             self._commit()
             self._write(caller).add_execution(execution)
@@ -302,7 +321,12 @@ class Backend:
                 ]
                 candidates = _smallest_match(fields, cursor) or tenant.execution_index.after(cursor)
                 keys, token = paging.take_page(candidates, accept, size, _EXECUTIONS)
-            rendered = [self._render(executions[key[1]], now, caller) for key in keys]
+            found = [executions[key[1]] for key in keys]
+            count = paging.count_within([execution.size for execution in found], self._page_bytes)
+            if count < len(found):
+                token = paging.encode_token(_EXECUTIONS, keys[count - 1])
+                del found[count:]
+            rendered = [self._render(execution, now, caller) for execution in found]
             return _list_response("taskExecutions", rendered, token)
 
     def get_task_execution(self, caller: Caller, request: JsonObject) -> JsonObject:
@@ -325,11 +349,26 @@ class Backend:
             return {}
 
     def execution_logs(self, caller: Caller, execution_id: str) -> str:
-        """The log text emitted by now, one ``[time] [step label] line`` per line."""
+        """The log text emitted by now, one ``[time] [step label] line`` per line.
+
+        At most ``limits.max_log_bytes`` (UTF-8) of whole lines, then one line saying
+        the rest was left out: the lines are made as they are read, so a long log costs
+        only what is sent."""
+        budget = self.limits.max_log_bytes
+        out: list[str] = []
         with self._lock:
             execution = self._execution(self._read(caller), execution_id.lower())
-            lines = log_lines(execution, self._now(caller))
-        return "".join(line + "\n" for line in lines)
+            for line in log_lines(execution, self._now(caller)):
+                size = len(line.encode("utf-8")) + 1
+                if size > budget:
+                    out.append(
+                        f"[... truncated: the log is longer than {self.limits.max_log_bytes}"
+                        " bytes (--max-log-bytes) ...]\n"
+                    )
+                    break
+                budget -= size
+                out.append(line + "\n")
+        return "".join(out)
 
     def overview(self, caller: Caller, limit: int = OVERVIEW_LIMIT) -> JsonObject:
         """The caller's newest ``limit`` tasks and executions at one instant, for the web view.
@@ -340,10 +379,16 @@ class Backend:
         with self._lock:
             tenant = self._read(caller)
             now = self._now(caller)
-            tasks = [task_json(tenant.tasks[key[1]]) for key in tenant.task_index.last(limit)]
+            # Half the page budget for each list: the newest that fit, at least one.
+            budget = self.limits.max_page_bytes // 2
+            newest = [tenant.tasks[key[1]] for key in tenant.task_index.last(limit)]
+            kept = paging.count_within([task_bytes(task) for task in reversed(newest)], budget)
+            tasks = [task_json(task) for task in newest[len(newest) - kept :]]
+            records = [tenant.executions[key[1]] for key in tenant.execution_index.last(limit)]
+            sizes = [record.size + OVERVIEW_STEP_BYTES * record.step_count for record in records]
+            kept = paging.count_within(sizes[::-1], budget)
             executions: list[JsonObject] = []
-            for key in tenant.execution_index.last(limit):
-                record = tenant.executions[key[1]]
+            for record in records[len(records) - kept :]:
                 current = view(record, now)
                 executions.append(
                     {
@@ -678,6 +723,20 @@ class Backend:
             raise ResourceExhausted(
                 f"{path}.executions: more than {self.limits.max_executions} executions"
             )
+        # An import is held to what StartTask allows, so no page meets a bigger execution.
+        limits = self.limits
+        for index, execution in enumerate(store.executions.values()):
+            steps = sum(map(len, execution.groups))
+            if steps > limits.max_plan_steps:
+                raise ResourceExhausted(
+                    f"{path}.executions[{index}].plan: {steps} steps, more than"
+                    f" {limits.max_plan_steps} (--max-plan-steps)"
+                )
+            if execution.size > limits.max_page_bytes:
+                raise ResourceExhausted(
+                    f"{path}.executions[{index}].plan: about {execution.size} bytes, more"
+                    f" than one list page holds ({limits.max_page_bytes}, --max-page-bytes)"
+                )
 
     def _check_total(self, objects: int, tenants: int) -> None:
         if objects > self.limits.max_objects:
@@ -755,6 +814,26 @@ class Backend:
                 f"dependsOn: would create a dependency cycle through task {task_id}"
             )
 
+    def _check_plan(self, task_id: str, groups: list[list[TaskRecord]]) -> None:
+        """``ResourceExhausted`` unless the plan fits ``max_plan_steps``."""
+        steps = sum(map(len, groups))
+        if steps > self.limits.max_plan_steps:
+            raise ResourceExhausted(
+                f"task {task_id}: its plan would have {steps} steps (the task and its "
+                f"dependencies), more than the fake's limit of {self.limits.max_plan_steps}"
+                " (--max-plan-steps)"
+            )
+
+    def _check_execution_size(self, execution: ExecutionRecord) -> None:
+        """``ResourceExhausted`` unless the execution fits one list page, so that every
+        execution can be listed and stored whole (``max_page_bytes``)."""
+        if execution.size > self.limits.max_page_bytes:
+            raise ResourceExhausted(
+                f"task {execution.task_id}: its execution would take about {execution.size}"
+                f" bytes (its plan's specs and the scenario's output and logs), more than"
+                f" one list page holds ({self.limits.max_page_bytes}, --max-page-bytes)"
+            )
+
     def _plan_step(
         self, caller: Caller, scenario: Scenario, task: TaskRecord, previous: tuple[str, ...]
     ) -> StepPlan:
@@ -765,13 +844,14 @@ class Backend:
             id=self._new_id(caller),
             task_id=task.id,
             label=task.label,
-            spec=protojson.clone(task.spec),
+            spec=task.spec,  # shared: see StepPlan
             depends_on=previous,
             succeed=behaviour.succeed,
             duration_us=seconds_to_micros(behaviour.duration),
             failure_message=behaviour.failure_message,
             output=MappingProxyType(dict(behaviour.output)),
             logs=behaviour.logs,
+            spec_bytes=spec_bytes(task),
         )
 
     def _render(self, execution: ExecutionRecord, now: Micros, caller: Caller) -> JsonObject:

@@ -282,6 +282,21 @@ def take_page(
     return page, ""
 
 
+def count_within(sizes: list[int], budget: int) -> int:
+    """How many of the first items (of these ``sizes`` in bytes) fit ``budget``, never
+    fewer than one when there is one.
+
+    A list page cut there carries a next token after its last item: ``pageSize`` is the
+    most a page holds, not the least, so a shorter page with a next token is a page the
+    API allows, and a client that follows tokens gets everything."""
+    total = 1  # the list's brackets, less the last item's comma
+    for count, size in enumerate(sizes):
+        total += size + 1  # and its comma in the list
+        if total > budget and count:
+            return count
+    return len(sizes)
+
+
 def unfiltered_page(
     index: OrderedIndex, cursor: TaskKey | None, size: int, kind: str
 ) -> tuple[list[TaskKey], str]:

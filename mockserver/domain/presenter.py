@@ -6,7 +6,6 @@ timestamps, enum names, default values omitted.
 
 from __future__ import annotations
 
-from mockserver.domain import protojson
 from mockserver.domain.executions import ExecutionRecord, ExecutionView
 from mockserver.domain.phases import FAILED, RUNNING, STOPPED, SUCCEEDED
 from mockserver.domain.timestamps import format_timestamp
@@ -21,7 +20,8 @@ def log_url(base: str, execution_id: str) -> str:
 def execution_json(
     record: ExecutionRecord, current: ExecutionView, log_url_base: str
 ) -> JsonObject:
-    """The proto3-JSON ``TaskExecution`` as seen in ``current`` (fresh objects)."""
+    """The proto3-JSON ``TaskExecution`` as seen in ``current``: fresh objects but for
+    the steps' specs, which are the store's (read them, never change them)."""
     metadata: JsonObject = {
         "taskId": record.task_id,
         "environmentId": record.environment_id,
@@ -44,7 +44,9 @@ def execution_json(
                 planned["dependsOn"] = list(step.depends_on)
             if step.label:
                 planned["label"] = step.label
-            planned["task"] = {"id": step.task_id, "spec": protojson.clone(step.spec)}
+            # The spec is shared, as a task's rendering is (see Backend.call): a copy
+            # per step was most of the time of rendering a long plan.
+            planned["task"] = {"id": step.task_id, "spec": step.spec}
             steps.append(planned)
         plan.append({"steps": steps} if steps else {})
     spec: JsonObject = {

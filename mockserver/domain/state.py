@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+import orjson
+
 from mockserver.domain import graph, protojson
 from mockserver.domain.errors import InvalidArgument
 from mockserver.domain.executions import ExecutionRecord, StepPlan
@@ -220,8 +222,11 @@ def parse_tenant(data: object, path: str, *, trusted: bool = False) -> TenantSto
                     f"{path}.tasks[{index}].dependsOn: task {dep} is not a task of "
                     f"environment {task.environment_id}"
                 )
-        if graph.reaches(store.tasks, task.depends_on, task.id):
-            raise InvalidArgument(f"{path}.tasks[{index}].dependsOn: dependency cycle")
+    # One pass over the whole graph: a check per task was quadratic on a long chain.
+    on_cycle = graph.cycle_member(store.tasks)
+    if on_cycle is not None:
+        index = list(store.tasks).index(on_cycle)
+        raise InvalidArgument(f"{path}.tasks[{index}].dependsOn: dependency cycle")
     for index, raw in enumerate(_list(tenant.get("executions"), f"{path}.executions")):
         where = f"{path}.executions[{index}]"
         execution = _parse_execution(raw, where)
@@ -366,17 +371,19 @@ def _parse_step(data: object, path: str) -> StepPlan:
     for key, value in output.items():
         if not isinstance(value, str) or not key:
             raise InvalidArgument(f"{path}.output[{key!r}]: expected a non-empty key and a string")
+    spec = protojson.canonical(TASK_SPEC, raw.get("spec") or {}, f"{path}.spec")
     return StepPlan(
         id=protojson.required_id(raw, "id", f"{path}.id"),
         task_id=protojson.required_id(raw, "taskId", f"{path}.taskId"),
         label=protojson.string(raw, "label", f"{path}.label"),
-        spec=protojson.canonical(TASK_SPEC, raw.get("spec") or {}, f"{path}.spec"),
+        spec=spec,
         depends_on=tuple(protojson.id_list(raw, "dependsOn", f"{path}.dependsOn")),
         succeed=outcome == "succeed",
         duration_us=_duration(raw.get("duration"), f"{path}.duration"),
         failure_message=protojson.string(raw, "failureMessage", f"{path}.failureMessage"),
         output=MappingProxyType(dict(output)),
         logs=tuple(protojson.string_list(raw, "logs", f"{path}.logs")),
+        spec_bytes=len(orjson.dumps(spec)),
     )
 
 

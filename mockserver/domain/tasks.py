@@ -17,10 +17,12 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from mockserver.domain import protojson
 from mockserver.domain.protojson import AUTOMATION_TRIGGER, RUNS_ON, TASK_SPEC
 from mockserver.domain.timestamps import format_timestamp
-from mockserver.domain.types import JsonObject, Micros, TaskKey
+from mockserver.domain.types import JsonObject, Micros, SharedJson, TaskKey
 
 
 # Not frozen, though never changed once stored (an update makes a new record through
@@ -46,6 +48,10 @@ class TaskRecord:
     # record never changes (an update makes a new one, without this field), so the cache
     # never goes stale.
     rendered: JsonObject | None = field(default=None, init=False, compare=False, repr=False)
+    # The JSON bytes of the rendering and of the spec, measured on first need (-1: not
+    # yet): what bounds a list page and an execution's plan (see Limits.max_page_bytes).
+    rendered_bytes: int = field(default=-1, init=False, compare=False, repr=False)
+    spec_bytes: int = field(default=-1, init=False, compare=False, repr=False)
 
     @property
     def key(self) -> TaskKey:
@@ -185,7 +191,36 @@ def task_json(task: TaskRecord) -> JsonObject:
     return rendered
 
 
-def fresh_task_json(task: TaskRecord) -> JsonObject:
+def task_bytes(task: TaskRecord) -> int:
+    """The bytes of the task's JSON rendering, measured once (a list page sums these)."""
+    size = task.rendered_bytes
+    if size < 0:
+        size = task.rendered_bytes = len(orjson.dumps(task_json(task)))
+    return size
+
+
+def tasks_within(records: list[TaskRecord], budget: int) -> int:
+    """How many of the first ``records`` fit ``budget`` bytes of JSON, at least one
+    (see :func:`mockserver.domain.paging.count_within`); one pass, as a list page reads
+    sizes measured before (this runs on every ListTasks)."""
+    total = 1  # the list's brackets, less the last item's comma
+    for count, task in enumerate(records):
+        size = task.rendered_bytes
+        total += (size if size >= 0 else task_bytes(task)) + 1  # and its comma in the list
+        if total > budget and count:
+            return count
+    return len(records)
+
+
+def spec_bytes(task: TaskRecord) -> int:
+    """The bytes of the task's spec in JSON, measured once (each plan step carries it)."""
+    size = task.spec_bytes
+    if size < 0:
+        size = task.spec_bytes = len(orjson.dumps(task.spec))
+    return size
+
+
+def fresh_task_json(task: TaskRecord) -> SharedJson:
     """The proto3-JSON ``Task``, made now and not kept: for a task that has just been
     created, which may never be read (a benchmark, a test that only starts it). Kept, its
     rendering would be two more dicts per task for the garbage collector to walk on
@@ -202,12 +237,8 @@ def fresh_task_json(task: TaskRecord) -> JsonObject:
         metadata["reference"] = task.reference
     if task.triggered_by:
         metadata["triggeredBy"] = list(task.triggered_by)
-    out: JsonObject = {
-        "id": task.id,
-        "environmentId": task.environment_id,
-        "metadata": metadata,
-        "spec": task.spec,
-    }
+    out = SharedJson(id=task.id, environmentId=task.environment_id, metadata=metadata)
+    out["spec"] = task.spec
     if task.depends_on:
         out["dependsOn"] = list(task.depends_on)
     return out

@@ -12,3 +12,12 @@ Micros = int
 
 TaskKey = tuple[int, str]
 """Listing order key: (creation instant in microseconds, id)."""
+
+
+class SharedJson(dict[str, Any]):
+    """A rendering the store keeps and hands out again (a task's proto3 JSON), never
+    changed once made. A plain dict but for one thing: it can be weakly referenced, so
+    the HTTP layer's caches of its encoded bytes let go of them when the store lets go
+    of the rendering (a task deleted, updated or reset), instead of keeping both alive."""
+
+    __slots__ = ("__weakref__",)

@@ -18,6 +18,7 @@ import orjson
 from mockserver.domain import JsonObject
 from mockserver.http.connect import ConnectError
 from mockserver.http.protobuf import SHARED_MESSAGES, ProtoCodec
+from mockserver.http.render_cache import RenderCache
 from openapi.errors import Code
 from openapi.methods import METHODS, RpcMethod
 from openapi.schema import message_fields
@@ -150,10 +151,6 @@ def _check_depth(body: bytes, value: Any) -> None:
             raise ValueError(f"{_shorten(deep)}: nested more than {MAX_DEPTH} levels deep")
 
 
-# Rendered messages whose JSON is remembered (about 350 bytes each for a task).
-_FRAGMENTS_KEPT = 100_000
-
-
 def _shared_lists(methods: tuple[RpcMethod, ...]) -> dict[str, str]:
     """Method name -> the JSON name of its response's list of shared messages, if any."""
     shared: dict[str, str] = {}
@@ -178,9 +175,9 @@ class JsonCodec:
 
     def __init__(self, methods: tuple[RpcMethod, ...] = METHODS) -> None:
         self._shared_lists = _shared_lists(methods)
-        # id(dict) -> (dict, its JSON); the entry keeps the dict alive, so while it is
-        # here its id cannot be reused by another dict.
-        self._fragments: dict[int, tuple[JsonObject, orjson.Fragment]] = {}
+        # A rendering -> its JSON, bounded in bytes and freed with it (see render_cache).
+        self._fragments: RenderCache[orjson.Fragment] = RenderCache()
+        self._lookup = self._fragments.lookup
 
     def decode(self, body: bytes, method: RpcMethod) -> JsonObject:
         try:
@@ -208,14 +205,13 @@ class JsonCodec:
         return orjson.dumps(message)
 
     def _fragment(self, item: JsonObject) -> orjson.Fragment:
-        hit = self._fragments.get(id(item))
-        if hit is not None:
-            return hit[1]
-        fragment = orjson.Fragment(orjson.dumps(item))
-        fragments = self._fragments
-        if len(fragments) >= _FRAGMENTS_KEPT:
-            del fragments[next(iter(fragments))]
-        fragments[id(item)] = (item, fragment)
+        entry = self._lookup(id(item))
+        if entry is not None and entry() is item:
+            fragment: orjson.Fragment = entry.value
+            return fragment
+        encoded = orjson.dumps(item)
+        fragment = orjson.Fragment(encoded)
+        self._fragments.put(item, fragment, len(encoded))
         return fragment
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from asyncio import to_thread
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -42,6 +43,7 @@ from mockserver.http.curl import curl_command
 from mockserver.http.journal import Journal, JournalEntry
 from mockserver.http.journal_page import JournalPage
 from mockserver.http.normalize import MessageNormalizer
+from mockserver.http.rpc import INLINE_DECODE_BYTES
 from mockserver.http.verification import (
     NEAR_MISSES,
     Findings,
@@ -135,6 +137,8 @@ class ControlApi:
     async def _json_body(self, request: Request) -> Any:
         body = await self._body(request)
         try:
+            if len(body) > INLINE_DECODE_BYTES:  # as the API does: off the event loop
+                return await to_thread(codecs.loads, body)
             return codecs.loads(body)
         except ValueError as error:
             raise ConnectError(
@@ -198,7 +202,9 @@ class ControlApi:
     async def put_state(self, request: Request) -> Response:
         identity = self._identity(request)
         caller = None if isinstance(identity, Admin) else self._caller(request)
-        self.backend.import_state(await self._json_body(request), caller)
+        # On a worker thread: validating a 4 MiB document takes a few hundred ms, and
+        # the event loop keeps serving meanwhile (the backend's lock guards the swap).
+        await to_thread(self.backend.import_state, await self._json_body(request), caller)
         return _json({})
 
     async def get_requests(self, request: Request) -> Response:

@@ -29,6 +29,8 @@ from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
+from mockserver.http.render_cache import RenderCache
+
 __all__ = [
     "MessageDecoder",
     "MessageEncoder",
@@ -41,7 +43,7 @@ __all__ = [
 
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 _SMALL = [bytes([n]) for n in range(128)]
-_CACHE_LIMIT = 100_000  # shared messages remembered (about 300 bytes each for a task)
+_TIMESTAMPS_KEPT = 100_000  # timestamp strings whose bodies are remembered
 
 # Writes one field (tag included) for a value that is not None.
 Emit = Callable[[Any, list[bytes]], None]
@@ -84,39 +86,40 @@ class MessageEncoder:
         # what the kind needs: the sub-encoder of a message, the body function of a
         # Timestamp or Duration, the numbers of an enum's names; else None.
         self.fields: dict[str, tuple[int, bytes, Any, Emit]] = {}
-        # id(dict) -> (dict, its bytes, its bytes after their length): for shared types.
-        self._cache: dict[int, tuple[Mapping[str, Any], bytes, bytes]] | None = (
-            {} if shared else None
-        )
+        # For shared types: a rendering -> its length-prefixed bytes and where its body
+        # starts in them (a shared message is nearly always a field of another, so only
+        # the prefixed bytes are kept: half the memory of keeping both).
+        self._cache: RenderCache[tuple[bytes, int]] | None = RenderCache() if shared else None
+        self._lookup = None if self._cache is None else self._cache.lookup
 
     def encode(self, data: Mapping[str, Any]) -> bytes:
         cache = self._cache
         if cache is not None:
-            hit = cache.get(id(data))
-            if hit is not None and hit[0] is data:
-                return hit[1]
-        return self._encode(data)
+            hit = cache.get(data)
+            if hit is None:
+                hit = self._encode_kept(data)
+            prefixed, start = hit
+            return prefixed[start:]
+        return self._write(data)
 
     def encode_prefixed(self, data: Mapping[str, Any]) -> bytes:
         """The length-prefixed bytes, as a message field holds them (cached alike)."""
-        cache = self._cache
-        if cache is not None:
-            hit = cache.get(id(data))
-            if hit is not None and hit[0] is data:
-                return hit[2]
-            self._encode(data)
-            return cache[id(data)][2]
-        return _length_prefixed(self._encode(data))
+        lookup = self._lookup
+        if lookup is not None:
+            entry = lookup(id(data))
+            if entry is not None and entry() is data:
+                prefixed: bytes = entry.value[0]
+                return prefixed
+            return self._encode_kept(data)[0]
+        return _length_prefixed(self._write(data))
 
-    def _encode(self, data: Mapping[str, Any]) -> bytes:
+    def _encode_kept(self, data: Mapping[str, Any]) -> tuple[bytes, int]:
         body = self._write(data)
-        cache = self._cache
-        if cache is not None:
-            if len(cache) >= _CACHE_LIMIT:
-                del cache[next(iter(cache))]
-            # The entry keeps the dict alive, so its id cannot be reused while cached.
-            cache[id(data)] = (data, body, _length_prefixed(body))
-        return body
+        prefixed = _length_prefixed(body)
+        kept = (prefixed, len(prefixed) - len(body))
+        assert self._cache is not None
+        self._cache.put(data, kept, len(prefixed))
+        return kept
 
     def _write(self, data: Mapping[str, Any]) -> bytes:
         """The message's bytes, by the plan in ``fields``; :meth:`compile` replaces it with
@@ -443,7 +446,7 @@ def timestamp_body(value: Any) -> bytes:
     body = _TIMESTAMPS.get(value)
     if body is None:
         body = _timestamp_body(value)
-        if len(_TIMESTAMPS) >= _CACHE_LIMIT:
+        if len(_TIMESTAMPS) >= _TIMESTAMPS_KEPT:
             _TIMESTAMPS.clear()
         _TIMESTAMPS[value] = body
     return body

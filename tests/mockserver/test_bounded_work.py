@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
+import random
+import uuid
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 
+from mockserver.app import create_app
+from mockserver.config import ServerConfig
 from mockserver.domain import Limits
 from mockserver.http import rpc
 from mockserver.http.compression import MAX_GZIP_MEMBERS, gunzip
@@ -172,3 +179,96 @@ def test_journal_drops_an_entry_bigger_than_a_tenants_budget() -> None:
     journal.record("a", _entry(request_bytes=5000))
     assert journal.entries("a") == []
     assert journal.total_bytes == 0
+
+
+# -- dependsOn graphs, plans, pages and logs of any shape (hypothesis) -------------------
+
+_GRAPH_LIMITS = Limits(max_plan_steps=40, max_page_bytes=20_000, max_log_bytes=3_000)
+_GRAPH_CLIENT = AsgiClient(create_app(ServerConfig(clock="manual", limits=_GRAPH_LIMITS)))
+_ENV = "07e03a28-65a5-4d98-b532-8ea67b188048"
+
+
+def _graph(count: int, shape: str, seed: int, big: int) -> list[dict[str, Any]]:
+    """An export's tasks: a long chain, a wide fan-in, or random edges (maybe a cycle);
+    every ``big``-th task has a 3 KB command. Built from a few numbers so that hypothesis
+    shows (and shrinks) those, not thousands of dicts."""
+    rng = random.Random(seed)
+    ids = [str(uuid.UUID(int=n + 1, version=4)) for n in range(count)]
+    tasks: list[dict[str, Any]] = []
+    for n, task_id in enumerate(ids):
+        if shape == "chain":
+            deps = ids[n - 1 : n] if n else []
+        elif shape == "fan":
+            deps = ids[:n] if n == count - 1 else []
+        else:
+            deps = sorted({ids[rng.randrange(count)] for _ in range(rng.randrange(3))} - {task_id})
+        task: dict[str, Any] = {
+            "id": task_id,
+            "environmentId": _ENV,
+            "metadata": {"createdAt": f"2026-01-01T00:00:00.{n:06d}Z"},
+            "spec": {"command": "c" * (3000 if n % big == 0 else 10)},
+        }
+        if deps:
+            task["dependsOn"] = deps
+        tasks.append(task)
+    return tasks
+
+
+def _json_size(value: object) -> int:
+    return len(json.dumps(value, separators=(",", ":")))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    count=st.integers(min_value=1, max_value=300),
+    shape=st.sampled_from(["chain", "fan", "random"]),
+    seed=st.integers(min_value=0, max_value=1000),
+    big=st.integers(min_value=1, max_value=50),
+    lines=st.integers(min_value=0, max_value=60),
+    starts=st.lists(st.integers(min_value=0), max_size=4),
+)
+def test_any_graph_gets_bounded_plans_pages_and_logs(
+    count: int, shape: str, seed: int, big: int, lines: int, starts: list[int]
+) -> None:
+    tasks = _graph(count, shape, seed, big)
+    logs = ["y" * 200] * lines
+    client = _GRAPH_CLIENT
+    client.request("POST", "/_mock/reset")
+    document = {"version": 1, "tenants": {"t": {"tasks": tasks}}}
+    imported = client.request("PUT", "/_mock/state", json=document)
+    assert imported.status_code in (200, 400), imported.text[:300]
+    if imported.status_code == 400:  # only a cycle is refused here
+        assert "dependency cycle" in imported.json()["message"]
+        return
+    scenario = json.dumps({"rules": [{"logs": logs}]}).encode()
+    assert client.request("PUT", "/_mock/scenario", content=scenario).status_code == 200
+    for start in starts:
+        response = client.rpc("StartTask", {"id": tasks[start % len(tasks)]["id"]})
+        assert response.status_code in (200, 429), response.text[:300]
+        if response.status_code == 429:
+            assert "--max-plan-steps" in response.text or "--max-page-bytes" in response.text
+            continue
+        steps = response.json()["taskExecution"]["spec"]["plan"]
+        assert sum(len(group.get("steps", [])) for group in steps) <= 40
+        client.request("POST", "/_mock/clock/advance", json={"seconds": 10**6})
+        log = client.request("GET", f"/_mock/logs/{response.json()['taskExecution']['id']}")
+        assert log.status_code == 200
+        kept = log.text.splitlines(keepends=True)
+        if kept and "truncated" in kept[-1]:
+            kept = kept[:-1]
+        assert len("".join(kept).encode()) <= 3_000
+    for method, field in (("ListTasks", "tasks"), ("ListTaskExecutions", "taskExecutions")):
+        token, seen = "", 0
+        for _ in range(1000):
+            page = client.ok(method, {"pagination": {"pageSize": 100, "token": token}})
+            items = page.get(field, [])
+            assert len(items) == 1 or _json_size(items) <= 20_000
+            seen += len(items)
+            token = page["pagination"].get("nextToken", "")
+            if not token:
+                break
+        expected = len(tasks) if field == "tasks" else None
+        assert expected is None or seen == expected
+    overview = client.request("GET", "/_mock/overview")
+    assert overview.status_code == 200
+    assert len(overview.json()["tasks"]) >= 1

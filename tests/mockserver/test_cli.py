@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,9 @@ import pytest
 from mockserver.cli import build_parser, config_from_args, main
 from mockserver.config import ServerConfig
 from mockserver.domain import Limits
+from mockserver.http import connections
 from mockserver.http.body import DEFAULT_MAX_BODY_BYTES
+from mockserver.http.connections import ConnectionLimits
 
 
 def _config(*argv: str) -> ServerConfig:
@@ -50,9 +53,39 @@ def test_cli_every_flag(tmp_path: Path) -> None:
     )
 
 
+def test_cli_bounds_of_work_memory_and_connections() -> None:
+    config = _config(
+        "--max-plan-steps", "7", "--max-page-bytes", "8000", "--max-log-bytes", "900",
+        "--max-cache-bytes", "0", "--header-timeout", "2.5", "--idle-timeout", "3",
+        "--max-connections", "40", "--write-timeout", "4", "--max-buffered-bytes", "5000",
+    )  # fmt: skip
+    assert config.limits == Limits(max_plan_steps=7, max_page_bytes=8000, max_log_bytes=900)
+    assert config.max_cache_bytes == 0
+    assert config.connections == ConnectionLimits(
+        header_timeout=2.5,
+        idle_timeout=3.0,
+        max_connections=40,
+        write_timeout=4.0,
+        max_buffered_bytes=5000,
+    )
+
+
+def test_cli_connection_bound_stays_below_the_open_file_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (1024, 4096))
+    assert connections.default_max_connections() == 1024 - 64
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (65536, 65536))
+    assert connections.default_max_connections() == 1000
+
+
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
+        (["--max-plan-steps", "0"], "--max-plan-steps: 0 must be at least 1"),
+        (["--max-cache-bytes", "-1"], "--max-cache-bytes: -1 must be at least 0"),
+        (["--header-timeout", "0"], "--header-timeout: '0' must be more than 0 seconds"),
+        (["--max-connections", "0"], "--max-connections: 0 must be at least 1"),
         (["--port", "70000"], "--port: 70000 is not between 0 and 65535"),
         (["--port", "http"], "--port: 'http' is not a port number"),
         (["--clock", "fast"], "--clock: invalid choice: 'fast'"),

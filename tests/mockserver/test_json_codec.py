@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from mockserver.domain.testing import ENV_A, World
 from mockserver.http import codecs
+from mockserver.http.render_cache import DEFAULT_MAX_CACHE_BYTES, set_max_cache_bytes
 from openapi.methods import METHODS_BY_NAME
 
 
@@ -94,22 +95,24 @@ def test_nesting_at_the_limit_is_read() -> None:
     assert value == []
 
 
-def test_a_list_page_written_from_cached_task_json_is_the_plain_encoding(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_list_page_written_from_cached_task_json_is_the_plain_encoding() -> None:
     """Pages share tasks; each task's JSON is kept by identity and reused, and the page
     is byte for byte what encoding the whole dict gives, however often it is written,
-    also once the cache has forgotten a task (it keeps a bounded number)."""
-    monkeypatch.setattr(codecs, "_FRAGMENTS_KEPT", 3)
+    also once the cache has forgotten a task (it keeps a bounded number of bytes)."""
     world = World()
     for number in range(5):
         world.create(f"task-{number}", environment_id=ENV_A)
     list_tasks = METHODS_BY_NAME["ListTasks"]
     codec = codecs.JsonCodec()
-    for size in (5, 2, 5, 1, 5):
-        page = world.call("ListTasks", {"pagination": {"pageSize": size}})
-        for _ in range(2):
-            assert codec.encode(page, list_tasks) == orjson.dumps(page)
-    assert len(codec._fragments) <= 3
+    set_max_cache_bytes(800)  # about three tasks
+    try:
+        for size in (5, 2, 5, 1, 5):
+            page = world.call("ListTasks", {"pagination": {"pageSize": size}})
+            for _ in range(2):
+                assert codec.encode(page, list_tasks) == orjson.dumps(page)
+        assert 0 < codec._fragments.bytes <= 800
+        assert len(codec._fragments) < 5
+    finally:
+        set_max_cache_bytes(DEFAULT_MAX_CACHE_BYTES)
     empty = world.call("ListTasks", {"filter": {"references": ["none"]}})
     assert codec.encode(empty, list_tasks) == orjson.dumps(empty) == b'{"pagination":{}}'
