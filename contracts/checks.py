@@ -21,6 +21,7 @@ __all__ = [
     "NEGATIVE_REJECTED",
     "NOT_A_SERVER_ERROR",
     "POSITIVE_ACCEPTED",
+    "REQUEST_SCHEMA_CONFORMANCE",
     "RESPONSE_SCHEMA_CONFORMANCE",
     "STATUS_CODE_CONFORMANCE",
     "Check",
@@ -29,6 +30,7 @@ __all__ = [
     "invalid_request_rejected",
     "missing_token_rejected",
     "not_a_server_error",
+    "request_schema_conformance",
     "response_schema_conformance",
     "status_code_conformance",
     "valid_request_accepted",
@@ -44,6 +46,8 @@ CONNECT_ERROR_CONSISTENCY = "connect_error_consistency"
 POSITIVE_ACCEPTED = "valid_request_accepted"
 NEGATIVE_REJECTED = "invalid_request_rejected"
 MISSING_TOKEN_REJECTED = "missing_token_rejected"
+# The one check of the client's side: what the validating proxy reports as a client violation.
+REQUEST_SCHEMA_CONFORMANCE = "request_schema_conformance"
 
 _CODES = {code.name: code for code in Code}
 # Errors a valid request may still meet: its subject may not exist or be in the wrong
@@ -102,6 +106,21 @@ def response_schema_conformance(exchange: Exchange, document: Document) -> None:
             RESPONSE_SCHEMA_CONFORMANCE,
             f"{exchange.describe()} ({'; '.join(errors[:3])})",
             f"a body matching the documented HTTP {exchange.status} response schema",
+        )
+
+
+def request_schema_conformance(exchange: Exchange, document: Document) -> None:
+    """The request is a message the document accepts (as a proto3 JSON parser would).
+
+    This judges the client, not the server: the validating proxy reports it apart.
+    """
+    body = exchange.request_json
+    if body is None or not document.accepts_on_the_wire(exchange.operation, body):
+        text = exchange.request_body.decode("utf-8", "replace")
+        raise CheckFailed(
+            REQUEST_SCHEMA_CONFORMANCE,
+            f"{exchange.operation} request {text[:300]}",
+            f"a body matching the documented {exchange.operation} request schema",
         )
 
 

@@ -20,10 +20,12 @@ from contracts.failures import CheckFailed, Failure, Findings
 
 __all__ = [
     "COMPLETED_AT_IFF_TERMINAL",
+    "DELETED_TASK_NOT_FOUND",
     "EXECUTION_TIMESTAMPS_ORDERED",
     "STATUS_VERSION_MONOTONIC",
     "TERMINAL_PHASES",
     "TERMINAL_PHASE_IS_FINAL",
+    "DeletedTaskLedger",
     "ExecutionLedger",
     "parse_timestamp",
 ]
@@ -32,6 +34,7 @@ TERMINAL_PHASE_IS_FINAL = "terminal_phase_is_final"
 STATUS_VERSION_MONOTONIC = "status_version_monotonic"
 EXECUTION_TIMESTAMPS_ORDERED = "execution_timestamps_ordered"
 COMPLETED_AT_IFF_TERMINAL = "completed_at_iff_terminal"
+DELETED_TASK_NOT_FOUND = "deleted_task_not_found"
 
 TERMINAL_PHASES = frozenset(
     {
@@ -88,26 +91,32 @@ def _version(status: dict[str, Any]) -> int | None:
 class ExecutionLedger:
     """Every sighting of every execution, and the invariant checks run on each new one."""
 
-    def __init__(self, findings: Findings) -> None:
-        self._findings = findings
+    def __init__(self, findings: Findings | None = None) -> None:
+        self._findings = findings if findings is not None else Findings()
         self._lock = threading.Lock()
         self._sightings: dict[str, list[_Sighting]] = {}
 
     def __call__(self, suite: str, exchange: Exchange) -> None:
-        if exchange.status != 200:
-            return
-        for execution in _executions(exchange.body):
-            for problem in self._observe(execution, exchange):
-                self._findings.add(
-                    Failure(
-                        suite,
-                        exchange.operation,
-                        problem.check,
-                        problem.received,
-                        problem.expected,
-                        exchange.curl,
-                    )
+        for problem in self.observe(exchange):
+            self._findings.add(
+                Failure(
+                    suite,
+                    exchange.operation,
+                    problem.check,
+                    problem.received,
+                    problem.expected,
+                    exchange.curl,
                 )
+            )
+
+    def observe(self, exchange: Exchange) -> list[CheckFailed]:
+        """Record the executions ``exchange`` shows; the invariants it breaks, if any."""
+        if exchange.status != 200:
+            return []
+        problems: list[CheckFailed] = []
+        for execution in _executions(exchange.body):
+            problems += self._observe(execution, exchange)
+        return problems
 
     def sightings(self, execution_id: str) -> int:
         with self._lock:
@@ -185,3 +194,65 @@ def _single_sighting_problems(
             )
             break
     return problems
+
+
+# The methods that name a task by ``id`` in their request; on a deleted task each must fail.
+_TASK_ID_METHODS = frozenset({"GetTask", "UpdateTask", "DeleteTask", "StartTask"})
+
+
+def _tasks(body: object) -> list[dict[str, Any]]:
+    if not isinstance(body, dict):
+        return []
+    found = [body["task"]] if isinstance(body.get("task"), dict) else []
+    many = body.get("tasks")
+    if isinstance(many, list):
+        found.extend(item for item in many if isinstance(item, dict))
+    return found
+
+
+class DeletedTaskLedger:
+    """A deleted task is gone: what a caller sees after a DeleteTask was answered.
+
+    Passive, for traffic the suite did not write (the validating proxy): once a DeleteTask
+    of an id succeeded, a request sent after that answer may not read, update, delete or
+    start the task (each must fail), nor may a response show it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._deleted: dict[str, float] = {}  # task id (lower case) -> when the delete answered
+
+    def observe(self, exchange: Exchange) -> list[CheckFailed]:
+        """Record a successful delete; what ``exchange`` shows of a deleted task."""
+        if exchange.status != 200:
+            return []
+        request = exchange.request_json
+        named = request.get("id") if isinstance(request, dict) else None
+        named = named.lower() if isinstance(named, str) else None
+        with self._lock:
+            gone = {
+                task_id
+                for task_id, answered in self._deleted.items()
+                if answered <= exchange.sent_at
+            }
+            if exchange.operation == "DeleteTask" and named is not None:
+                self._deleted.setdefault(named, exchange.received_at)
+        problems: list[CheckFailed] = []
+        if exchange.operation in _TASK_ID_METHODS and named in gone:
+            problems.append(
+                CheckFailed(
+                    DELETED_TASK_NOT_FOUND,
+                    f"HTTP 200 from {exchange.operation} on task {named}, deleted before",
+                    'HTTP 404 {"code": "not_found"}: a deleted task is gone',
+                )
+            )
+        shown = [task for task in _tasks(exchange.body) if str(task.get("id", "")).lower() in gone]
+        if shown and not problems:
+            problems.append(
+                CheckFailed(
+                    DELETED_TASK_NOT_FOUND,
+                    f"{exchange.operation} shows task {shown[0].get('id')}, deleted before",
+                    "no response shows a deleted task",
+                )
+            )
+        return problems

@@ -21,7 +21,7 @@ from contracts.checks import COMMON_CHECKS
 from contracts.context import RunContext
 from contracts.exchange import Exchange
 from contracts.failures import CheckFailed
-from contracts.invariants import TERMINAL_PHASES, parse_timestamp
+from contracts.invariants import DELETED_TASK_NOT_FOUND, TERMINAL_PHASES, parse_timestamp
 from contracts.preflight import SetupError
 
 __all__ = [
@@ -40,7 +40,6 @@ __all__ = [
 
 CREATE_GET_ROUNDTRIP = "create_get_roundtrip"
 UPDATE_REFLECTED = "update_reflected"
-DELETED_TASK_NOT_FOUND = "deleted_task_not_found"
 DELETED_TASK_NOT_USABLE = "deleted_task_not_usable"
 UNKNOWN_ID_NOT_FOUND = "unknown_id_not_found"
 FINISHED_EXECUTION_UNCHANGED = "finished_execution_unchanged"
