@@ -8,10 +8,10 @@ enough for compression to pay off.
 from __future__ import annotations
 
 import functools
-import gzip
-import zlib
 
 from mockserver.http.connect import ConnectError
+from openapi.dialects.compression import GZIP, MAX_GZIP_MEMBERS, GzipError, gzip_body
+from openapi.dialects.compression import gunzip as _gunzip
 from openapi.errors import Code
 
 __all__ = [
@@ -25,15 +25,10 @@ __all__ = [
     "request_compression",
 ]
 
-GZIP = "gzip"
 # What the server can decompress; sent with a 501 so the client knows what to use.
 ACCEPT_ENCODING = "gzip, identity"
 # Below this, gzip's header and CPU time cost more than the bytes it saves.
 GZIP_MIN_BYTES = 1024
-# Clients write one gzip member; concatenated members are legal but nobody needs many, and
-# each costs a decompressor and a copy of the rest of the body (209,000 empty members once
-# took 27 s to refuse).
-MAX_GZIP_MEMBERS = 16
 
 
 def request_compression(name: str) -> str | None:
@@ -54,45 +49,22 @@ def request_compression(name: str) -> str | None:
 
 
 def gunzip(data: bytes, limit: int) -> bytes:
-    """``data`` decompressed (up to :data:`MAX_GZIP_MEMBERS` gzip members), never more than
-    ``limit`` bytes.
+    """``data`` decompressed by the shared bounded reader, never more than ``limit`` bytes.
 
     ``ConnectError(resource_exhausted)`` when the result would exceed ``limit``;
     ``ConnectError(invalid_argument)`` for corrupt or truncated data or too many members.
-    The work is bounded by the input size, ``limit`` and the member count.
     """
-    parts: list[bytes] = []
-    size = 0
-    members = 0
-    while data:
-        members += 1
-        if members > MAX_GZIP_MEMBERS:
-            raise _corrupt(f"more than {MAX_GZIP_MEMBERS} gzip members")
-        decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-        pending = data
-        while True:
-            try:
-                chunk = decompressor.decompress(pending, limit - size + 1)
-            except zlib.error as error:
-                raise _corrupt(str(error)) from None
-            size += len(chunk)
-            if size > limit:
-                raise ConnectError(
-                    Code.resource_exhausted,
-                    f"decompressed request body is larger than the limit of {limit} bytes",
-                )
-            parts.append(chunk)
-            pending = decompressor.unconsumed_tail
-            if decompressor.eof or not (pending or chunk):
-                break
-        if not decompressor.eof:
-            raise _corrupt("the gzip stream is truncated")
-        data = decompressor.unused_data
-    return b"".join(parts)
-
-
-def _corrupt(reason: str) -> ConnectError:
-    return ConnectError(Code.invalid_argument, f"request body is not valid gzip: {reason}")
+    try:
+        return _gunzip(data, limit)
+    except GzipError as error:
+        if error.too_large:
+            raise ConnectError(
+                Code.resource_exhausted,
+                f"decompressed request body is larger than the limit of {limit} bytes",
+            ) from None
+        raise ConnectError(
+            Code.invalid_argument, f"request body is not valid gzip: {error}"
+        ) from None
 
 
 @functools.lru_cache(maxsize=64)
@@ -118,8 +90,3 @@ def _quality(params: str) -> float:
             except ValueError:
                 return 0.0
     return 1.0
-
-
-def gzip_body(body: bytes) -> bytes:
-    """``body`` gzipped (``mtime`` 0, so equal bodies give equal bytes)."""
-    return gzip.compress(body, compresslevel=6, mtime=0)

@@ -3,8 +3,8 @@
 The descriptors come from the official SDK (``gitpod-sdk``, module
 ``gitpod.v1.environment_automation_pb2``), a runtime dependency already: they are the
 wire truth, so field numbers and types can never drift from what real clients send.
-Each model names its protobuf message in ``__proto_name__``; the message classes are
-looked up by that name once, when the codec is built.
+The message classes come from :func:`openapi.dialects.message_class` (shared with the
+contract suite), once, when the codec is built.
 
 A binary request becomes the proto3-JSON dict a JSON client would have sent (defaults
 omitted, 64-bit integers as strings, enums by name), so both codecs share every later step:
@@ -16,15 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.protobuf import descriptor_pool, json_format, message_factory
+from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
 from mockserver.domain import JsonObject
 from mockserver.http.connect import ConnectError
 from mockserver.http.wire import MessageEncoder, decoder_for, encoder_for
+from openapi.dialects.messages import message_class
 from openapi.errors import Code
 from openapi.methods import METHODS, RpcMethod
-from openapi.models import Message
 
 __all__ = ["PROTO_CONTENT_TYPE", "SHARED_MESSAGES", "ProtoCodec", "message_class"]
 
@@ -32,22 +32,6 @@ PROTO_CONTENT_TYPE = "application/proto"
 # Messages whose dicts the domain hands out again and never changes (a rendered task), so
 # their bytes can be cached by the dict's identity; see mockserver.http.wire.
 SHARED_MESSAGES = frozenset({"gitpod.v1.Task"})
-
-
-def _load_descriptors() -> None:
-    # Importing the module registers its messages (and their imports) in the default pool.
-    from gitpod.v1 import environment_automation_pb2
-
-    del environment_automation_pb2
-
-
-def message_class(model: type[Message]) -> Any:
-    """The official generated message class for ``model`` (by its ``__proto_name__``)."""
-    _load_descriptors()
-    if not model.__proto_name__:
-        raise LookupError(f"{model.__name__} names no protobuf message")
-    descriptor = descriptor_pool.Default().FindMessageTypeByName(model.__proto_name__)
-    return message_factory.GetMessageClass(descriptor)
 
 
 class ProtoCodec:
