@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from contracts.config import DEFAULT_MAX_EXAMPLES, SUITES, SuiteConfig
+from contracts.config import DEFAULT_MAX_EXAMPLES, SUITES, SuiteConfig, version
 from contracts.report import EXIT_NO_VERDICT
 from contracts.runner import SetupError, run
 
@@ -46,8 +46,16 @@ def _parser() -> argparse.ArgumentParser:
         "Also: 'contracts proxy --upstream URL' (a validating proxy) and "
         "'contracts replay FILE --base-url URL' (replay a recording).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     parser.add_argument("--base-url", required=True, help="e.g. http://127.0.0.1:8080")
     parser.add_argument("--token", help="bearer token (default: a random one per run)")
+    parser.add_argument(
+        "--second-token",
+        metavar="T2",
+        help="a second caller with no access to the run's environments: the callers suite "
+        "checks that it can neither read, change nor list what the first created "
+        "(object-level authorization); without it that suite does not run",
+    )
     parser.add_argument(
         "--max-examples",
         type=int,
@@ -144,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             read_only=args.read_only,
             rate_limit=args.rate_limit,
             retries=args.retries,
+            second_token=args.second_token,
         )
     except ValueError as exc:
         print(f"contracts: error: {exc}", file=sys.stderr)

@@ -6,7 +6,9 @@ was made; the suites decide which checks apply to which requests.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from contracts.document import Document
 from contracts.exchange import Exchange
@@ -20,6 +22,9 @@ __all__ = [
     "MISSING_TOKEN_REJECTED",
     "NEGATIVE_REJECTED",
     "NOT_A_SERVER_ERROR",
+    "OTHER_CALLER_CHANGES_NOTHING",
+    "OTHER_CALLER_DENIED",
+    "OTHER_CALLER_LISTS_EXCLUDE",
     "POSITIVE_ACCEPTED",
     "REQUEST_SCHEMA_CONFORMANCE",
     "RESPONSE_SCHEMA_CONFORMANCE",
@@ -30,6 +35,11 @@ __all__ = [
     "invalid_request_rejected",
     "missing_token_rejected",
     "not_a_server_error",
+    "other_caller_denied",
+    "other_caller_left_execution",
+    "other_caller_left_executions",
+    "other_caller_left_task",
+    "other_caller_lists_exclude",
     "request_schema_conformance",
     "response_schema_conformance",
     "status_code_conformance",
@@ -48,6 +58,10 @@ NEGATIVE_REJECTED = "invalid_request_rejected"
 MISSING_TOKEN_REJECTED = "missing_token_rejected"
 # The one check of the client's side: what the validating proxy reports as a client violation.
 REQUEST_SCHEMA_CONFORMANCE = "request_schema_conformance"
+# Broken object-level authorization (OWASP API1): a caller reaching another's resources.
+OTHER_CALLER_DENIED = "other_caller_denied"
+OTHER_CALLER_LISTS_EXCLUDE = "other_caller_lists_exclude"
+OTHER_CALLER_CHANGES_NOTHING = "other_caller_changes_nothing"
 
 _CODES = {code.name: code for code in Code}
 # Errors a valid request may still meet: its subject may not exist or be in the wrong
@@ -193,6 +207,107 @@ def missing_token_rejected(exchange: Exchange, document: Document) -> None:
         raise CheckFailed(
             MISSING_TOKEN_REJECTED, exchange.describe(), 'HTTP 401 {"code": "unauthenticated"}'
         )
+
+
+def other_caller_denied(exchange: Exchange, document: Document) -> None:
+    """Another caller's resource, named by id, is refused: 404 ``not_found`` or 403
+    ``permission_denied`` (whether to admit that it exists is the server's choice)."""
+    if (exchange.status, exchange.error_code) not in _DENIALS:
+        raise CheckFailed(
+            OTHER_CALLER_DENIED,
+            exchange.describe(),
+            'HTTP 404 {"code": "not_found"} or HTTP 403 {"code": "permission_denied"}: '
+            "the resource belongs to another caller",
+        )
+
+
+_STOPPED = "TASK_EXECUTION_PHASE_STOPPED"
+_DENIALS = frozenset({(404, "not_found"), (403, "permission_denied")})
+# The list fields of ListTasks and ListTaskExecutions answers.
+_LISTED = ("tasks", "taskExecutions")
+
+
+def other_caller_lists_exclude(hidden: frozenset[str]) -> Check:
+    """A check that a list answer shows none of ``hidden`` (ids of another caller's
+    resources). Refusing the list (``not_found``, ``permission_denied``) hides them too."""
+
+    def check(exchange: Exchange, document: Document) -> None:
+        body = exchange.body
+        if exchange.status != 200 or not isinstance(body, dict):
+            return  # an error answer lists nothing; the common checks judge it
+        shown = sorted(
+            str(item["id"])
+            for name in _LISTED
+            if isinstance(body.get(name), list)
+            for item in body[name]
+            if isinstance(item, dict) and item.get("id") in hidden
+        )
+        if shown:
+            raise CheckFailed(
+                OTHER_CALLER_LISTS_EXCLUDE,
+                f"{exchange.operation} lists {', '.join(shown)}, created by another caller",
+                "a list without the resources of other callers",
+            )
+
+    return check
+
+
+def other_caller_left_task(before: Mapping[str, Any]) -> Check:
+    """A check that the owner's GetTask still shows ``before`` exactly: whatever another
+    caller sent (UpdateTask, DeleteTask), it changed nothing, even when it was refused."""
+
+    def check(exchange: Exchange, document: Document) -> None:
+        body = exchange.body
+        task = body.get("task") if isinstance(body, dict) else None
+        if exchange.status != 200:
+            received = f"the owner's GetTask: {exchange.describe(160)}"
+        elif task != before:
+            received = f"the owner's GetTask shows {json.dumps(task)[:300]}"
+        else:
+            return
+        raise CheckFailed(
+            OTHER_CALLER_CHANGES_NOTHING,
+            received,
+            f"task {before.get('id')} as it was before another caller's calls: "
+            f"{json.dumps(dict(before))[:300]}",
+        )
+
+    return check
+
+
+def other_caller_left_execution(exchange: Exchange, document: Document) -> None:
+    """The owner's GetTaskExecution shows no stop: another caller's StopTaskExecution had
+    no effect (nothing else stopped it)."""
+    body = exchange.body
+    execution = body.get("taskExecution") if isinstance(body, dict) else None
+    execution = execution if isinstance(execution, dict) else {}
+    spec, status = execution.get("spec"), execution.get("status")
+    desired = spec.get("desiredPhase") if isinstance(spec, dict) else None
+    phase = status.get("phase") if isinstance(status, dict) else None
+    if exchange.status != 200 or _STOPPED in (desired, phase):
+        raise CheckFailed(
+            OTHER_CALLER_CHANGES_NOTHING,
+            f"the owner's GetTaskExecution: {exchange.describe(200)}",
+            "the execution not stopped: only another caller asked for a stop",
+        )
+
+
+def other_caller_left_executions(task_id: str, expected: frozenset[str]) -> Check:
+    """A check that the owner's ListTaskExecutions of ``task_id`` shows exactly the
+    executions it started itself: another caller's StartTask started none."""
+
+    def check(exchange: Exchange, document: Document) -> None:
+        body = exchange.body
+        items = body.get("taskExecutions") if isinstance(body, dict) else None
+        listed = {str(item.get("id")) for item in items or [] if isinstance(item, dict)}
+        if exchange.status != 200 or listed != expected:
+            raise CheckFailed(
+                OTHER_CALLER_CHANGES_NOTHING,
+                f"executions of task {task_id}: {sorted(listed) or exchange.describe(160)}",
+                f"only {sorted(expected)}, the ones its owner started",
+            )
+
+    return check
 
 
 # Every response, whatever the request, must pass these.

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib import metadata
 from urllib.parse import urlsplit
 
-__all__ = ["DEFAULT_MAX_EXAMPLES", "READ_ONLY_SUITES", "SUITES", "SuiteConfig"]
+__all__ = ["DEFAULT_MAX_EXAMPLES", "READ_ONLY_SUITES", "SUITES", "SuiteConfig", "version"]
 
-SUITES: tuple[str, ...] = ("positive", "negative", "auth", "stateful", "lifecycle")
+SUITES: tuple[str, ...] = ("positive", "negative", "auth", "stateful", "lifecycle", "callers")
 # The stateful suite follows links from CreateTask, so it cannot run read-only.
-READ_ONLY_SUITES: tuple[str, ...] = ("positive", "negative", "auth", "lifecycle")
+READ_ONLY_SUITES: tuple[str, ...] = ("positive", "negative", "auth", "lifecycle", "callers")
 DEFAULT_MAX_EXAMPLES = 100
+_DISTRIBUTION = "ona-automation-fake"  # the package that ships the suite (pyproject.toml)
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+def version() -> str:
+    """The installed version of the suite, or "unknown" when run from a bare source tree."""
+    try:
+        return metadata.version(_DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,10 @@ class SuiteConfig:
     as failing transiently. ``operations``, when given, narrows the generated suites
     (positive, negative, auth) to these operation ids, so a campaign can be split into
     one job per operation (the pytest plugin does, for pytest-xdist).
+
+    ``second_token``: a second caller, with no access to what the run creates; only with
+    it does the ``callers`` suite check object-level authorization (the suite never
+    guesses a second principal).
     """
 
     base_url: str
@@ -49,6 +63,7 @@ class SuiteConfig:
     rate_limit: float | None = None
     retries: int = 5
     operations: tuple[str, ...] = ()
+    second_token: str | None = None
 
     def __post_init__(self) -> None:
         unknown = [suite for suite in self.only if suite not in SUITES]
@@ -71,6 +86,10 @@ class SuiteConfig:
             raise ValueError("rate_limit must be a positive number of requests per second")
         if self.retries < 0:
             raise ValueError("retries must be 0 or more")
+        if self.second_token is not None and not self.second_token.strip():
+            raise ValueError("the second token is empty")
+        if self.second_token is not None and self.second_token == self.token:
+            raise ValueError("the second token must name another caller than --token")
         if self.read_only and "stateful" in self.only and self.only != SUITES:
             raise ValueError("the stateful suite creates tasks; it cannot run read-only")
 

@@ -47,6 +47,8 @@ class RunContext:
         default_factory=lambda: tuple(str(uuid.uuid4()) for _ in range(3))
     )
     units: list[Unit] = field(default_factory=list)
+    # The caller named by --second-token, when given (the callers suite needs one).
+    second_client: Client | None = None
     # Set on Ctrl-C, so that worker threads stop too (only the main thread sees the signal).
     interrupted: threading.Event = field(default_factory=threading.Event, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

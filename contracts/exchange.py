@@ -302,3 +302,21 @@ class Client:
         """Hand an exchange, sent by this client or by another transport, to the observers."""
         for observer in self._observers:
             observer(suite, exchange)
+
+    def for_caller(
+        self, token: str, *, token_placeholder: str | None, observers: tuple[Observer, ...]
+    ) -> Client:
+        """A client for another caller (``token``) of the same server, with the same
+        timeout, retries and read-only guard; it shares this client's rate limiter, so the
+        two together stay under the run's limit."""
+        other = Client(
+            self.base_url,
+            token,
+            token_placeholder=token_placeholder,
+            timeout=self._http.timeout.read or 30.0,
+            observers=observers,
+            retries=self.retries,
+            allowed=self.allowed,
+        )
+        other._limiter = self._limiter
+        return other

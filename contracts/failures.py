@@ -56,6 +56,8 @@ class Findings:
     cases: dict[str, int] = field(default_factory=dict)
     # Calls still answered 429 or 503 after every retry, by operation: not verdicts.
     transient: dict[str, int] = field(default_factory=dict)
+    # Suites that could not judge anything, and why: reported as not run, never as passed.
+    skipped: dict[str, str] = field(default_factory=dict)
 
     def add(self, failure: Failure) -> None:
         key = (failure.suite, failure.operation, failure.check)
@@ -81,6 +83,10 @@ class Findings:
     def count_transient(self, operation: str) -> None:
         with self._lock:
             self.transient[operation] = self.transient.get(operation, 0) + 1
+
+    def skip(self, suite: str, reason: str) -> None:
+        with self._lock:
+            self.skipped[suite] = reason
 
     def count_case(self, suite: str) -> None:
         with self._lock:

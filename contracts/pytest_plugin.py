@@ -37,6 +37,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--contracts-base-url", help="run the contract suites against this URL")
     group.addoption("--contracts-token", help="bearer token (default: random per run)")
     group.addoption(
+        "--contracts-second-token",
+        help="a second caller with no access to the run's environments (callers suite)",
+    )
+    group.addoption(
         "--contracts-max-examples",
         type=int,
         default=DEFAULT_MAX_EXAMPLES,
@@ -82,6 +86,7 @@ def _config(config: pytest.Config, base_url: str) -> SuiteConfig:
             keep=config.getoption("--contracts-keep"),
             read_only=config.getoption("--contracts-read-only"),
             rate_limit=config.getoption("--contracts-rate-limit"),
+            second_token=config.getoption("--contracts-second-token"),
         )
     except ValueError as exc:
         raise pytest.UsageError(f"contracts: {exc}") from None
@@ -100,6 +105,8 @@ def _judge(report: Report) -> None:
         raise ContractFailure(summary)
     if not report.conclusive:
         pytest.skip(summary.splitlines()[-1])
+    if report.skipped:
+        pytest.skip("; ".join(f"{suite}: {why}" for suite, why in report.skipped.items()))
 
 
 def _run(config: SuiteConfig) -> Report:
@@ -190,5 +197,7 @@ def contract_tests(suites: Sequence[str] = SUITES) -> Callable[..., None]:
             pytest.fail(report.summary(seed_option=_SEED_OPTION), pytrace=False)
         if not report.conclusive:
             pytest.skip(report.summary(seed_option=_SEED_OPTION).splitlines()[-1])
+        if report.skipped:
+            pytest.skip("; ".join(f"{name}: {why}" for name, why in report.skipped.items()))
 
     return test_contract

@@ -32,6 +32,8 @@ class Report:
     retried: int = 0
     cleanup: CleanupResult | None = None
     interrupted: bool = False
+    # Suites that judged nothing, and why (no --second-token, ...): never shown as ok.
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -65,6 +67,8 @@ class Report:
         for suite in self.config.suites:
             failed = [f for f in self.failures if f.suite == suite]
             verdict = "ok" if not failed else f"{len(failed)} failing check(s)"
+            if suite in self.skipped and not failed:
+                verdict = f"NOT RUN: {self.skipped[suite]}"
             lines.append(f"  {suite:<10} {self.cases.get(suite, 0):>5} cases   {verdict}")
         lines.append("")
         retried = f" ({self.retried} retried after 429/503)" if self.retried else ""
@@ -99,6 +103,9 @@ class Report:
             ]
         else:
             lines += ["", "PASSED: the implementation conforms to the contract."]
+            if self.skipped:
+                unjudged = "; ".join(f"{suite}: {why}" for suite, why in self.skipped.items())
+                lines.append(f"Not checked (not run): {unjudged}.")
         return "\n".join(lines)
 
     def write_junit(self, path: str | Path) -> None:
@@ -108,6 +115,8 @@ class Report:
             units = [unit for unit in self.units if unit.suite == suite]
             failures = [f for f in self.failures if f.suite == suite]
             names = [unit.name for unit in units]
+            if suite in self.skipped and not names:
+                names = ["(not run)"]
             names += sorted({f.operation for f in failures} - set(names))
             element = ET.SubElement(
                 root,
@@ -116,6 +125,7 @@ class Report:
                 tests=str(len(names)),
                 failures=str(len({f.operation for f in failures})),
                 errors="0",
+                skipped="1" if suite in self.skipped and not failures else "0",
                 time=f"{sum(unit.seconds for unit in units):.3f}",
             )
             seconds = {unit.name: unit.seconds for unit in units}
@@ -127,6 +137,8 @@ class Report:
                     name=name,
                     time=f"{seconds.get(name, 0.0):.3f}",
                 )
+                if suite in self.skipped and not failures:
+                    ET.SubElement(case, "skipped", message=self.skipped[suite])
                 for failure in (f for f in failures if f.operation == name):
                     node = ET.SubElement(
                         case,

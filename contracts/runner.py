@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import secrets
 import sys
@@ -12,20 +13,22 @@ from collections.abc import Callable
 from contracts.cleanup import Cleanup
 from contracts.config import SUITES, SuiteConfig
 from contracts.context import Progress, RunContext
-from contracts.exchange import Client, Exchange
+from contracts.exchange import Client, Exchange, Observer
 from contracts.failures import CheckFailed, Findings
 from contracts.invariants import ExecutionLedger
 from contracts.preflight import SetupError, check_server, read_document
 from contracts.report import Report
+from contracts.suites.callers import run_callers
 from contracts.suites.fuzz import run_auth, run_negative, run_positive
 from contracts.suites.lifecycle import run_lifecycle
 from contracts.suites.stateful import run_stateful
 
-__all__ = ["SUITE_ERROR", "TOKEN_VARIABLE", "SetupError", "run"]
+__all__ = ["SECOND_TOKEN_VARIABLE", "SUITE_ERROR", "TOKEN_VARIABLE", "SetupError", "run"]
 
 SUITE_ERROR = "suite_ran_to_completion"
-# The environment variable the reproduction commands read a user-given token from.
+# The environment variables the reproduction commands read user-given tokens from.
 TOKEN_VARIABLE = "CONTRACTS_TOKEN"
+SECOND_TOKEN_VARIABLE = "CONTRACTS_SECOND_TOKEN"
 
 _RUNNERS: dict[str, Callable[[RunContext], None]] = {
     "positive": run_positive,
@@ -33,8 +36,17 @@ _RUNNERS: dict[str, Callable[[RunContext], None]] = {
     "auth": run_auth,
     "stateful": run_stateful,
     "lifecycle": run_lifecycle,
+    "callers": run_callers,
 }
 assert tuple(_RUNNERS) == SUITES
+
+
+def _starts_only(observer: Observer) -> Observer:
+    def observe(suite: str, exchange: Exchange) -> None:
+        if exchange.operation == "StartTask":
+            observer(suite, exchange)
+
+    return observe
 
 
 def _stderr(line: str) -> None:
@@ -70,13 +82,31 @@ def run(config: SuiteConfig, progress: Progress | None = _stderr) -> Report:
         retries=config.retries,
         allowed=document.read_only_operations if config.read_only else None,
     )
+    second_client = None
+    if config.second_token is not None and "callers" in config.suites:
+        second_client = client.for_caller(
+            config.second_token,
+            token_placeholder=SECOND_TOKEN_VARIABLE,
+            # The second caller's exchanges are judged like the first's; cleanup hears only
+            # of what a StartTask of its may have started (a defect), never of its deletes,
+            # which would make cleanup forget a task that is still there.
+            observers=(count, ledger, _starts_only(cleanup)),
+        )
     environments = config.environment_ids or tuple(str(uuid.uuid4()) for _ in range(3))
     ctx = RunContext(
-        config, document, client, findings, ledger, seed, say, environment_ids=environments
+        config,
+        document,
+        client,
+        findings,
+        ledger,
+        seed,
+        say,
+        environment_ids=environments,
+        second_client=second_client,
     )
     started = time.monotonic()
     interrupted = False
-    with client:
+    with client, contextlib.nullcontext() if second_client is None else second_client:
         check_server(client, config.environment_ids, token_given=config.token is not None)
         say(f"contracts: {config.base_url}, seed {seed}, suites {', '.join(config.suites)}")
         try:
@@ -113,6 +143,7 @@ def run(config: SuiteConfig, progress: Progress | None = _stderr) -> Report:
         requests=findings.requests,
         seconds=time.monotonic() - started,
         transient=dict(findings.transient),
+        skipped=dict(findings.skipped),
         retried=client.retried,
         cleanup=cleaned,
         interrupted=interrupted,
