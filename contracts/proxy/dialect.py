@@ -1,70 +1,103 @@
-"""Which dialect a proxied call speaks, and its messages as proto3 JSON for the checks.
+"""A proxied call's dialect, and its messages read as proto3 JSON.
 
-PLACEHOLDER until the shared codec module (one reader per dialect, under ``openapi/``)
-lands: this reads what the checks can judge today, JSON POST with or without gzip. Other
-dialects (binary protobuf, Connect GET) are forwarded and recorded as bytes, but not judged.
+Every reader here is the shared one of :mod:`openapi.dialects` (gzip, binary protobuf by
+the official message classes, the Connect GET query); this module only says which applies
+to a request the proxy did not write, and never raises: what cannot be read is ``None``.
 """
 
 from __future__ import annotations
 
-import gzip
-import zlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Decoded", "decode", "dialect_of"]
+from openapi import METHODS_BY_NAME
+from openapi.dialects import (
+    BinaryError,
+    GetQueryError,
+    GzipError,
+    from_binary,
+    gunzip,
+    parse_get_query,
+)
 
-_MAX_INFLATED = 64 * 1024 * 1024  # a gzip bomb must not take the proxy down
+__all__ = ["MAX_INFLATED_BYTES", "Call", "inflated", "media_type", "read_call", "read_response"]
+
+# A message inflating past this is not read (the bytes are still forwarded untouched).
+MAX_INFLATED_BYTES = 64 * 1024 * 1024
+_PROTO_TYPES = frozenset({"application/proto", "application/protobuf"})
 
 
 @dataclass(frozen=True)
-class Decoded:
-    """A call's request and response bodies as proto3 JSON bytes (``None``: unreadable)."""
+class Call:
+    """How a request travelled (``family``: json, proto, get, gzip; ``codec``: json, proto)
+    and its message as proto3 JSON (``None``: it could not be read)."""
 
-    dialect: str
-    request: bytes | None
-    response: bytes | None
-    judged: bool  # False: a dialect the checks cannot read yet
+    family: str
+    codec: str
+    message: Any
+
+    @property
+    def name(self) -> str:
+        """``json``, ``proto``, ``get (proto)``, ``gzip (json)``: as the suite names them."""
+        if self.family in ("json", "proto"):
+            return self.family
+        return f"{self.family} ({self.codec})"
 
 
-def _media(headers: Mapping[str, str]) -> str:
+def media_type(headers: Mapping[str, str]) -> str:
     return headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-def dialect_of(http_method: str, request_headers: Mapping[str, str]) -> str:
-    """``json``, ``proto``, ``get``; ``+gzip`` when the request body is compressed."""
-    if http_method == "GET":
-        return "get"
-    proto = _media(request_headers) in ("application/proto", "application/protobuf")
-    codec = "proto" if proto else "json"
-    gzipped = request_headers.get("content-encoding", "").strip().lower() == "gzip"
-    return codec + ("+gzip" if gzipped else "")
-
-
-def _inflate(body: bytes, encoding: str) -> bytes | None:
-    if encoding.strip().lower() != "gzip":
+def inflated(body: bytes, encoding: str) -> bytes | None:
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
         return body
+    if encoding != "gzip":
+        return None
     try:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        out = inflater.decompress(body, _MAX_INFLATED)
-        return None if inflater.unconsumed_tail else out
-    except (zlib.error, gzip.BadGzipFile, EOFError):
+        return gunzip(body, MAX_INFLATED_BYTES)
+    except GzipError:
         return None
 
 
-def decode(
-    http_method: str,
-    request_headers: Mapping[str, str],
-    request_body: bytes,
-    response_headers: Mapping[str, str],
-    response_body: bytes,
-) -> Decoded:
-    """Read both bodies (header names lower case) as far as this module can."""
-    dialect = dialect_of(http_method, request_headers)
-    response = _inflate(response_body, response_headers.get("content-encoding", ""))
-    if not dialect.startswith("json"):
-        # An error body is JSON in every dialect: the recording keeps it.
-        readable = _media(response_headers) == "application/json"
-        return Decoded(dialect, None, response if readable else None, judged=False)
-    request = _inflate(request_body, request_headers.get("content-encoding", ""))
-    return Decoded(dialect, request, response, judged=True)
+def _message(operation: str, codec: str, data: bytes | None, *, response: bool) -> Any:
+    if data is None:
+        return None
+    if codec == "json":
+        try:
+            return json.loads(data) if data else None
+        except ValueError:
+            return None
+    method = METHODS_BY_NAME[operation]
+    try:
+        return from_binary(method.response if response else method.request, data)
+    except BinaryError:
+        return None
+
+
+def read_call(
+    operation: str, http_method: str, query: bytes, headers: Mapping[str, str], body: bytes
+) -> Call:
+    """The dialect of a request to ``operation`` (lower-case header names) and its message."""
+    if http_method == "GET":
+        try:
+            parsed = parse_get_query(query)
+        except GetQueryError:
+            return Call("get", "json", None)
+        codec = "proto" if parsed.encoding == "proto" else "json"
+        data = inflated(parsed.message, parsed.compression)
+        return Call("get", codec, _message(operation, codec, data, response=False))
+    codec = "proto" if media_type(headers) in _PROTO_TYPES else "json"
+    encoding = headers.get("content-encoding", "")
+    family = "gzip" if encoding.strip().lower() == "gzip" else codec
+    data = inflated(body, encoding)
+    return Call(family, codec, _message(operation, codec, data, response=False))
+
+
+def read_response(operation: str, status: int, headers: Mapping[str, str], body: bytes) -> Any:
+    """The answer as proto3 JSON: the message of a success, the error body of an error."""
+    data = inflated(body, headers.get("content-encoding", ""))
+    codec = "proto" if status == 200 and media_type(headers) in _PROTO_TYPES else "json"
+    return _message(operation, codec, data, response=True)
