@@ -79,7 +79,8 @@ def lifecycle(sdk: EnvironmentAutomationServiceClientSync, proxy_url: str, token
         assert advanced.status_code == 200 and "x-contract-violations" not in advanced.headers
     finished = call("get_task_execution", pb.GetTaskExecutionRequest(id=execution.id))
     assert finished.task_execution.status.phase == Phase.TASK_EXECUTION_PHASE_SUCCEEDED
-    assert seen.task_execution.status.status_version <= finished.task_execution.status.status_version
+    versions = (seen.task_execution.status, finished.task_execution.status)
+    assert versions[0].status_version <= versions[1].status_version
     listed = call(
         "list_tasks",
         pb.ListTasksRequest(filter=pb.ListTasksRequest.Filter(environment_ids=[ENV])),
