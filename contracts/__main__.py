@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from contracts.config import DEFAULT_MAX_EXAMPLES, SUITES, SuiteConfig, version
+from contracts.dialects import DIALECTS, parse_dialects
 from contracts.report import EXIT_NO_VERDICT
 from contracts.runner import SetupError, run
 
@@ -36,11 +37,19 @@ def _suites(text: str) -> tuple[str, ...]:
     return chosen
 
 
+def _dialects(text: str) -> tuple[str, ...]:
+    try:
+        return parse_dialects(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="contracts",
         description="Contract and fuzz suite for implementations of the Ona "
-        "EnvironmentAutomationService task API (Connect, unary JSON). "
+        "EnvironmentAutomationService task API (Connect unary: JSON and binary, POST, "
+        "GET and gzip). "
         "Exit status 0 iff the implementation conforms; 1 if it breaks the contract; "
         "2 for a setup problem (one line on stderr) or no verdict; 130 on Ctrl-C. "
         "Also: 'contracts proxy --upstream URL' (a validating proxy) and "
@@ -70,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
         type=_suites,
         default=SUITES,
         help=f"comma-separated suites (default: all of {','.join(SUITES)})",
+    )
+    parser.add_argument(
+        "--dialects",
+        type=_dialects,
+        default=DIALECTS,
+        help="comma-separated dialects each case draws one from: json (JSON POST), proto "
+        "(binary POST), get (Connect GET), gzip (gzip bodies) (default: all)",
     )
     parser.add_argument(
         "--lifecycle-timeout",
@@ -153,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             rate_limit=args.rate_limit,
             retries=args.retries,
             second_token=args.second_token,
+            dialects=args.dialects,
         )
     except ValueError as exc:
         print(f"contracts: error: {exc}", file=sys.stderr)

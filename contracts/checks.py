@@ -9,16 +9,21 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from contracts.document import Document
 from contracts.exchange import Exchange
 from contracts.failures import CheckFailed
-from openapi import HTTP_STATUS, Code
+from openapi import HTTP_STATUS, METHODS_BY_NAME, Code
+from openapi.dialects import GetQueryError, parse_get_query
 
 __all__ = [
     "COMMON_CHECKS",
     "CONNECT_ERROR_CONSISTENCY",
+    "CONNECT_GET_MATCHES_POST",
     "CONTENT_TYPE_CONFORMANCE",
+    "DIALECTS_AGREE",
+    "DIALECT_SUPPORTED",
     "MISSING_TOKEN_REJECTED",
     "NEGATIVE_REJECTED",
     "NOT_A_SERVER_ERROR",
@@ -26,12 +31,17 @@ __all__ = [
     "OTHER_CALLER_DENIED",
     "OTHER_CALLER_LISTS_EXCLUDE",
     "POSITIVE_ACCEPTED",
+    "PROTOCOL_REFUSAL",
     "REQUEST_SCHEMA_CONFORMANCE",
+    "RESPONSE_DECODES",
     "RESPONSE_SCHEMA_CONFORMANCE",
     "STATUS_CODE_CONFORMANCE",
     "Check",
+    "Comparison",
+    "answers_agree",
     "connect_error_consistency",
     "content_type_conformance",
+    "dialect_supported",
     "invalid_request_rejected",
     "missing_token_rejected",
     "not_a_server_error",
@@ -40,13 +50,17 @@ __all__ = [
     "other_caller_left_executions",
     "other_caller_left_task",
     "other_caller_lists_exclude",
+    "protocol_refusal",
     "request_schema_conformance",
+    "response_decodes",
     "response_schema_conformance",
     "status_code_conformance",
     "valid_request_accepted",
 ]
 
 Check = Callable[[Exchange, Document], None]
+# Judges an answer against the answer to the same request in the reference dialect.
+Comparison = Callable[[Exchange, Exchange], None]
 
 NOT_A_SERVER_ERROR = "not_a_server_error"
 STATUS_CODE_CONFORMANCE = "status_code_conformance"
@@ -62,6 +76,11 @@ REQUEST_SCHEMA_CONFORMANCE = "request_schema_conformance"
 OTHER_CALLER_DENIED = "other_caller_denied"
 OTHER_CALLER_LISTS_EXCLUDE = "other_caller_lists_exclude"
 OTHER_CALLER_CHANGES_NOTHING = "other_caller_changes_nothing"
+RESPONSE_DECODES = "response_decodes"
+DIALECT_SUPPORTED = "dialect_supported"
+CONNECT_GET_MATCHES_POST = "connect_get_matches_post"
+DIALECTS_AGREE = "dialects_agree"
+PROTOCOL_REFUSAL = "connect_protocol_refusal"
 
 _CODES = {code.name: code for code in Code}
 # Errors a valid request may still meet: its subject may not exist or be in the wrong
@@ -79,6 +98,47 @@ _SATISFIABILITY_CODES = frozenset(
 
 def _media_type(exchange: Exchange) -> str:
     return exchange.content_type.split(";", 1)[0].strip().lower()
+
+
+# HTTP-level refusals of the Connect protocol (wrong HTTP method, unknown codec): not
+# Connect errors, so no Connect error body is required with them.
+_PROTOCOL_STATUSES = frozenset({405, 415})
+
+
+def response_decodes(exchange: Exchange, document: Document) -> None:
+    """The answer can be read: its Content-Encoding undone, a binary body decoded with the
+    official descriptors. The checks that read the body leave an unreadable one to this one.
+    """
+    problem = exchange.decode_problem
+    if problem is not None:
+        raise CheckFailed(
+            RESPONSE_DECODES,
+            f"HTTP {exchange.status} to a {exchange.dialect.name} request: {problem}",
+            "a body the client can read: the Content-Encoding it names, a message that "
+            "decodes with the official descriptors",
+        )
+
+
+def _refuses_dialect(exchange: Exchange) -> bool:
+    dialect = exchange.dialect
+    return (
+        exchange.status == 415
+        or (exchange.status == 405 and dialect.get)
+        or (dialect.gzip and exchange.error_code == "unimplemented")
+    )
+
+
+def dialect_supported(exchange: Exchange, document: Document) -> None:
+    """The server speaks every dialect of the protocol: JSON and binary, POST and Connect
+    GET (methods without side effects), gzip. A 415 (codec), a 405 to a GET or an
+    ``unimplemented`` to a gzip body refuses a dialect the official clients use."""
+    dialect = exchange.dialect
+    if _refuses_dialect(exchange):
+        raise CheckFailed(
+            DIALECT_SUPPORTED,
+            f"{exchange.describe(160)} to a {dialect.name} request",
+            f"the {dialect.name} dialect served as every Connect server serves it",
+        )
 
 
 def not_a_server_error(exchange: Exchange, document: Document) -> None:
@@ -99,12 +159,16 @@ def status_code_conformance(exchange: Exchange, document: Document) -> None:
 
 
 def content_type_conformance(exchange: Exchange, document: Document) -> None:
-    """Unary JSON answers, success and error alike, are ``application/json``."""
-    if _media_type(exchange) != "application/json":
+    """A success is in the request's codec; a Connect error is JSON whatever the codec."""
+    if exchange.status in _PROTOCOL_STATUSES and not exchange.content:
+        return  # the protocol requires only the status
+    expected = exchange.dialect.media_type if exchange.status == 200 else "application/json"
+    if _media_type(exchange) != expected:
         raise CheckFailed(
             CONTENT_TYPE_CONFORMANCE,
-            f"Content-Type {exchange.content_type or '(none)'!r} (HTTP {exchange.status})",
-            "Content-Type 'application/json'",
+            f"Content-Type {exchange.content_type or '(none)'!r} (HTTP {exchange.status}) "
+            f"to a {exchange.dialect.name} request",
+            f"Content-Type {expected!r}",
         )
 
 
@@ -112,6 +176,8 @@ def response_schema_conformance(exchange: Exchange, document: Document) -> None:
     """The body matches the schema the document gives for the status."""
     if document.response_schema(exchange.operation, exchange.status) is None:
         return
+    if exchange.decode_problem is not None:
+        return  # response_decodes says why
     if not exchange.is_json:
         raise CheckFailed(RESPONSE_SCHEMA_CONFORMANCE, exchange.describe(), "a JSON body")
     errors = document.response_errors(exchange.operation, exchange.status, exchange.body)
@@ -140,8 +206,10 @@ def request_schema_conformance(exchange: Exchange, document: Document) -> None:
 
 def connect_error_consistency(exchange: Exchange, document: Document) -> None:
     """An error carries a Connect error body whose code travels with this HTTP status."""
-    if exchange.status == 200:
+    if exchange.status == 200 or exchange.status in _PROTOCOL_STATUSES:
         return
+    if exchange.decode_problem is not None:
+        return  # response_decodes says why
     body = exchange.body
     code = body.get("code") if isinstance(body, dict) else None
     if not isinstance(code, str) or code not in _CODES:
@@ -176,9 +244,15 @@ def _lenient_invalid_argument(exchange: Exchange) -> bool:
     )
 
 
+def _judged_elsewhere(exchange: Exchange) -> bool:
+    """An answer whose body cannot be read (:func:`response_decodes`) or that refuses the
+    dialect (:func:`dialect_supported`): those checks name the dialect; no other repeats it."""
+    return exchange.decode_problem is not None or _refuses_dialect(exchange)
+
+
 def valid_request_accepted(exchange: Exchange, document: Document) -> None:
     """A schema-valid request succeeds, or fails only because it cannot be satisfied."""
-    if exchange.status == 200:
+    if exchange.status == 200 or _judged_elsewhere(exchange):
         return
     code = exchange.error_code
     if code in _SATISFIABILITY_CODES:
@@ -195,6 +269,8 @@ def valid_request_accepted(exchange: Exchange, document: Document) -> None:
 
 def invalid_request_rejected(exchange: Exchange, document: Document) -> None:
     """A request that breaks the schema gets 400 ``invalid_argument``."""
+    if _judged_elsewhere(exchange):
+        return
     if exchange.status != 400 or exchange.error_code != "invalid_argument":
         raise CheckFailed(
             NEGATIVE_REJECTED, exchange.describe(), 'HTTP 400 {"code": "invalid_argument"}'
@@ -203,6 +279,8 @@ def invalid_request_rejected(exchange: Exchange, document: Document) -> None:
 
 def missing_token_rejected(exchange: Exchange, document: Document) -> None:
     """A request without ``Authorization: Bearer`` gets 401 ``unauthenticated``."""
+    if _judged_elsewhere(exchange):
+        return
     if exchange.status != 401 or exchange.error_code != "unauthenticated":
         raise CheckFailed(
             MISSING_TOKEN_REJECTED, exchange.describe(), 'HTTP 401 {"code": "unauthenticated"}'
@@ -310,8 +388,119 @@ def other_caller_left_executions(task_id: str, expected: frozenset[str]) -> Chec
     return check
 
 
+_IGNORED_IN_COMPARISON = frozenset({"logUrl"})  # a deployment may sign it anew per read
+
+
+def _comparable(value: Any) -> Any:
+    """An answer without its times (``...At``) and ``logUrl``: what may differ between two
+    reads of the same thing."""
+    if isinstance(value, dict):
+        return {
+            key: _comparable(item)
+            for key, item in value.items()
+            if key not in _IGNORED_IN_COMPARISON and not key.endswith("At")
+        }
+    if isinstance(value, list):
+        return [_comparable(item) for item in value]
+    return value
+
+
+def _first_difference(a: Any, b: Any, path: str = "") -> str | None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            if key not in b:
+                return f"{path}/{key} missing"
+            if key not in a:
+                return f"{path}/{key} added"
+            found = _first_difference(a[key], b[key], f"{path}/{key}")
+            if found is not None:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for index, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = _first_difference(x, y, f"{path}/{index}")
+            if found is not None:
+                return found
+        return None
+    return None if a == b else f"{path or '/'}: {_short(b)} instead of {_short(a)}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "..."
+
+
+def answers_agree(reference: Exchange, other: Exchange) -> None:
+    """The same read sent in two dialects gets the same answer: the same status and code,
+    and the same message once decoded (times and ``logUrl`` aside). Bytes are not compared.
+
+    ``reference`` is the JSON POST; a Connect GET that differs fails
+    ``connect_get_matches_post``, any other dialect ``dialects_agree``.
+    """
+    check = CONNECT_GET_MATCHES_POST if other.dialect.get else DIALECTS_AGREE
+    where = f"{other.operation} in {other.dialect.name}"
+    if (other.status, other.error_code) != (reference.status, reference.error_code):
+        raise CheckFailed(
+            check,
+            f"{where}: {other.describe(160)}",
+            f"the JSON POST's answer, HTTP {reference.status}"
+            + (f" {reference.error_code}" if reference.error_code else ""),
+        )
+    if reference.status != 200 or other.body is None:
+        return  # an unreadable body is response_decodes' to report
+    difference = _first_difference(_comparable(reference.body), _comparable(other.body))
+    if difference is not None:
+        raise CheckFailed(
+            check,
+            f"{where} differs from the JSON POST at {difference}",
+            "the same message, decoded, as the JSON POST's answer (times aside)",
+        )
+
+
+def _allowed(exchange: Exchange) -> set[str]:
+    header = exchange.response_headers.get("allow", "")
+    return {part.strip().upper() for part in header.split(",") if part.strip()}
+
+
+def protocol_refusal(exchange: Exchange, document: Document) -> None:
+    """A request the Connect protocol has a refusal for gets that refusal.
+
+    An HTTP method the procedure does not take (GET on a method with side effects, PUT,
+    DELETE, ...): 405 with an ``Allow`` header naming what it takes (RFC 9110 requires the
+    header with a 405; Connect servers send POST, and GET for methods without side
+    effects). A Connect GET whose ``encoding`` the server does not speak: 415, as for an
+    unknown ``Content-Type``.
+    """
+    method = METHODS_BY_NAME.get(exchange.operation)
+    if method is None:
+        return
+    takes = {"POST"} if method.has_side_effects else {"GET", "POST"}
+    if exchange.http_method not in takes:
+        if exchange.status != 405 or not takes <= _allowed(exchange):
+            raise CheckFailed(
+                PROTOCOL_REFUSAL,
+                f"{exchange.http_method} {exchange.operation}: {exchange.describe(120)} "
+                f"(Allow: {exchange.response_headers.get('allow', '(none)')})",
+                f"HTTP 405 with Allow: {', '.join(sorted(takes))}",
+            )
+        return
+    if exchange.http_method == "GET":
+        try:
+            encoding = parse_get_query(urlsplit(exchange.url).query.encode("latin-1")).encoding
+        except GetQueryError:
+            return
+        if encoding not in ("json", "proto") and exchange.status != 415:
+            raise CheckFailed(
+                PROTOCOL_REFUSAL,
+                f"GET {exchange.operation} with encoding={encoding}: {exchange.describe(120)}",
+                "HTTP 415: a codec the server does not speak",
+            )
+
+
 # Every response, whatever the request, must pass these.
 COMMON_CHECKS: tuple[Check, ...] = (
+    response_decodes,
+    dialect_supported,
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,

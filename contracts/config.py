@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from urllib.parse import urlsplit
 
+from contracts.dialects import DIALECTS
+
 __all__ = ["DEFAULT_MAX_EXAMPLES", "READ_ONLY_SUITES", "SUITES", "SuiteConfig", "version"]
 
 SUITES: tuple[str, ...] = ("positive", "negative", "auth", "stateful", "lifecycle", "callers")
@@ -45,7 +47,8 @@ class SuiteConfig:
 
     ``second_token``: a second caller, with no access to what the run creates; only with
     it does the ``callers`` suite check object-level authorization (the suite never
-    guesses a second principal).
+    guesses a second principal). ``dialects``: the
+    families of :mod:`contracts.dialects` each case draws one from (default all).
     """
 
     base_url: str
@@ -64,11 +67,18 @@ class SuiteConfig:
     retries: int = 5
     operations: tuple[str, ...] = ()
     second_token: str | None = None
+    dialects: tuple[str, ...] = DIALECTS
 
     def __post_init__(self) -> None:
         unknown = [suite for suite in self.only if suite not in SUITES]
         if unknown:
             raise ValueError(f"unknown suite(s) {', '.join(unknown)}; choose from {SUITES}")
+        strange = [name for name in self.dialects if name not in DIALECTS]
+        if strange or not self.dialects:
+            raise ValueError(
+                f"unknown dialect(s) {', '.join(strange) or '(none)'}; choose from "
+                f"{','.join(DIALECTS)}"
+            )
         if self.max_examples < 1:
             raise ValueError("max_examples must be at least 1")
         if self.workers < 1:

@@ -72,12 +72,22 @@ class RunContext:
                 check(exchange, self.document)
             except CheckFailed as problem:
                 failed.append(problem.check)
-                self.fail(suite, exchange.operation, problem, exchange.curl)
+                self.fail(suite, exchange.operation, problem, exchange.curl, exchange.dialect.name)
         return failed
 
-    def fail(self, suite: str, operation: str, problem: CheckFailed, curl: str) -> None:
+    def fail(
+        self, suite: str, operation: str, problem: CheckFailed, curl: str, dialect: str = "json"
+    ) -> None:
         self.findings.add(
-            Failure(suite, operation, problem.check, problem.received, problem.expected, curl)
+            Failure(
+                suite,
+                operation,
+                problem.check,
+                problem.received,
+                problem.expected,
+                curl,
+                dialect=dialect,
+            )
         )
 
     @contextlib.contextmanager

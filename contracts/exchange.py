@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-from openapi import SERVICE
+from contracts.dialects import JSON_POST, Dialect, encode_message
+from openapi import METHODS_BY_NAME, SERVICE
+from openapi.dialects import BinaryError, GzipError, build_get_query, from_binary, gunzip, gzip_body
 
 __all__ = [
     "TRANSIENT_STATUSES",
@@ -36,6 +38,9 @@ TRANSIENT_STATUSES = frozenset({429, 503})
 _MAX_RETRY_AFTER = 60.0  # a longer Retry-After is honoured only up to this many seconds
 _FIRST_BACKOFF = 0.25
 _MAX_BACKOFF = 8.0
+# A compressed answer may inflate to this much; no answer of this API comes near it.
+_MAX_INFLATED_BYTES = 64 * 1024 * 1024
+_NOT_GIVEN = object()
 
 
 @dataclass(frozen=True)
@@ -52,25 +57,52 @@ class Exchange:
     sent_at: float  # time.monotonic() just before sending
     received_at: float  # ... and just after the whole response arrived
     curl: str = field(repr=False)
+    dialect: Dialect = JSON_POST
+    http_method: str = "POST"
+    # The request message as proto3 JSON, when the body is not it (binary, gzip, GET).
+    request_message: Any = field(default=_NOT_GIVEN, repr=False)
+    # Why the body could not be taken out of its Content-Encoding; ``content`` is then
+    # the body as received.
+    encoding_problem: str | None = None
 
     @cached_property
-    def _decoded(self) -> object:
+    def _decoded(self) -> tuple[object, str | None]:
+        if self.encoding_problem is not None:
+            return _NO_JSON, self.encoding_problem
+        if self.status == 200 and _media_type(self.content_type) == "application/proto":
+            method = METHODS_BY_NAME.get(self.operation)
+            if method is None:
+                return _NO_JSON, f"a binary answer to {self.operation}, which no method names"
+            try:
+                return from_binary(method.response, self.content), None
+            except BinaryError as error:
+                return _NO_JSON, f"the binary body does not decode: {error}"
         try:
-            return json.loads(self.content)
+            return json.loads(self.content), None
         except ValueError:
-            return _NO_JSON
+            return _NO_JSON, None
 
     @property
     def is_json(self) -> bool:
-        return self._decoded is not _NO_JSON
+        """Whether the body decoded (JSON, or binary protobuf read as proto3 JSON)."""
+        return self._decoded[0] is not _NO_JSON
 
     @property
     def body(self) -> Any:
-        """The decoded JSON body, or None when the body is not JSON."""
-        return None if self._decoded is _NO_JSON else self._decoded
+        """The answer as proto3 JSON whatever its codec, or None when it does not decode."""
+        value = self._decoded[0]
+        return None if value is _NO_JSON else value
+
+    @property
+    def decode_problem(self) -> str | None:
+        """Why a compressed or binary answer could not be read, in one line; else None."""
+        return self._decoded[1]
 
     @property
     def request_json(self) -> Any:
+        """The request message as proto3 JSON, whatever dialect carried it."""
+        if self.request_message is not _NOT_GIVEN:
+            return self.request_message
         try:
             return json.loads(self.request_body)
         except ValueError:
@@ -101,6 +133,24 @@ class Exchange:
         return f"HTTP {self.status} {text}"
 
 
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def undo_content_encoding(headers: Mapping[str, str], raw: bytes) -> tuple[bytes, str | None]:
+    """The body without its ``Content-Encoding`` (gzip or identity), and the reason, in one
+    line, when it cannot be undone (then the body as received)."""
+    encoding = headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        return raw, None
+    if encoding != "gzip":
+        return raw, f"Content-Encoding {encoding!r}, which the client did not accept"
+    try:
+        return gunzip(raw, _MAX_INFLATED_BYTES), None
+    except GzipError as error:
+        return raw, f"Content-Encoding 'gzip', but the body is not gzip ({error})"
+
+
 def encode_body(body: object) -> bytes:
     """The bytes sent for a generated body: raw bytes as they are, anything else as JSON."""
     if isinstance(body, bytes):
@@ -120,23 +170,48 @@ def _printable_json(body: bytes) -> str | None:
 
 
 def curl_command(
-    url: str, headers: Mapping[str, str], body: bytes, token_placeholder: str | None
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    token_placeholder: str | None,
+    http_method: str = "POST",
 ) -> str:
-    parts = ["curl", "-sS", "-X", "POST"]
+    """A shell command that repeats the request byte for byte (POSIX sh, bash, zsh).
+
+    A body that is not printable text (binary protobuf, gzip) is piped in by ``printf``
+    with octal escapes, which every POSIX ``printf`` understands. A compressed or binary
+    answer is written to stdout as it is (``--output -``).
+    """
+    prefix = ""
+    parts = ["curl", "-sS"]
+    if http_method != "GET" or body:
+        parts += ["-X", http_method]
     for name, value in headers.items():
         if name.lower() == "authorization" and token_placeholder is not None:
             # Keep the secret out of reports; the shell expands the variable on replay.
             parts += ["-H", f'"Authorization: Bearer ${token_placeholder}"']
             continue
         parts += ["-H", shlex.quote(f"{name}: {value}")]
-    text = _printable_json(body)
+    text = _printable_json(body) if body else None
     if text is not None:
         parts += ["--data-raw", shlex.quote(text)]
-    else:
-        escaped = "".join(f"\\x{byte:02x}" for byte in body)
-        parts += ["--data-binary", f"@<(printf '{escaped}')"]
+    elif body:
+        escaped = "".join(f"\\{byte:03o}" for byte in body)
+        prefix = f"printf '{escaped}' | "
+        parts += ["--data-binary", "@-"]
+    if (
+        any(
+            name.lower() == "accept-encoding" and value != "identity"
+            for name, value in headers.items()
+        )
+        or any(
+            name.lower() == "content-type" and "proto" in value for name, value in headers.items()
+        )
+        or "encoding=proto" in url
+    ):
+        parts += ["--output", "-"]
     parts.append(shlex.quote(url))
-    return " ".join(parts)
+    return prefix + " ".join(parts)
 
 
 Observer = Callable[[str, Exchange], None]
@@ -183,7 +258,7 @@ def retry_delay(attempt: int, retry_after: str | None) -> float:
 
 
 class Client:
-    """Sends Connect unary JSON requests (POST) and hands every exchange to the observers.
+    """Sends Connect unary requests in any dialect and hands every exchange to the observers.
 
     ``httpx.Client`` is thread-safe, so one instance serves all the suite's workers.
     Every request waits for the rate limiter; a 429 or 503 is retried up to ``retries``
@@ -260,43 +335,100 @@ class Client:
         body: object,
         *,
         authenticated: bool = True,
+        dialect: Dialect = JSON_POST,
     ) -> Exchange:
-        """POST ``body`` (JSON-encoded unless already bytes) to ``operation``."""
+        """Send ``body`` (proto3 JSON, or raw bytes sent as they are) to ``operation`` in
+        ``dialect``; the answer is read whatever its codec and compression.
+
+        :class:`~openapi.dialects.BinaryError` when ``dialect`` is binary and the message
+        has no binary form (see :func:`contracts.dialects.draw_dialect`).
+        """
         self.guard(operation)
-        payload = encode_body(body)
-        headers = {"Content-Type": "application/json", "Connect-Protocol-Version": "1"}
+        message = encode_message(dialect, operation, body)
+        headers = {"Connect-Protocol-Version": "1"}
+        url = self.url_for(operation)
+        payload = message
+        if dialect.get:
+            url = f"{url}?{build_get_query(dialect.codec, message)}"
+            payload = b""
+        else:
+            headers["Content-Type"] = dialect.media_type
+            if dialect.gzip:
+                payload = gzip_body(message)
+                headers["Content-Encoding"] = "gzip"
+        # Only the gzip dialect accepts a compressed answer; httpx would offer more.
+        headers["Accept-Encoding"] = "gzip" if dialect.gzip else "identity"
         if authenticated:
             headers["Authorization"] = f"Bearer {self.token}"
-        url = self.url_for(operation)
+        exchange = self.exchange(
+            operation,
+            "GET" if dialect.get else "POST",
+            url,
+            headers,
+            payload,
+            dialect=dialect,
+            request_message=_NOT_GIVEN if dialect == JSON_POST else body,
+        )
+        self.record(suite, exchange)
+        return exchange
+
+    def exchange(
+        self,
+        operation: str,
+        http_method: str,
+        url: str,
+        headers: dict[str, str],
+        payload: bytes,
+        *,
+        dialect: Dialect = JSON_POST,
+        request_message: Any = _NOT_GIVEN,
+    ) -> Exchange:
+        """Send one request as given (paced, retried) and capture the answer, unrecorded.
+
+        The body is read as it travelled: the client undoes a gzip ``Content-Encoding``
+        itself, so a body that is not what its header says becomes the exchange's
+        :attr:`Exchange.decode_problem` (a contract failure), not a transport error.
+        """
         sent_at = 0.0
 
-        def attempt() -> httpx.Response:
+        def attempt() -> tuple[httpx.Response, bytes]:
             nonlocal sent_at
             sent_at = time.monotonic()
-            return self._http.post(url, content=payload, headers=headers)
+            request = self._http.build_request(http_method, url, content=payload, headers=headers)
+            response = self._http.send(request, stream=True)
+            try:
+                return response, b"".join(response.iter_raw())
+            finally:
+                response.close()
 
-        response = self.retrying(
-            attempt, lambda r: r.status_code, lambda r: r.headers.get("retry-after")
+        response, raw = self.retrying(
+            attempt, lambda r: r[0].status_code, lambda r: r[0].headers.get("retry-after")
         )
         received_at = time.monotonic()
-        exchange = Exchange(
+        response_headers = {k.lower(): v for k, v in response.headers.items()}
+        content, problem = undo_content_encoding(response_headers, raw)
+        return Exchange(
             operation=operation,
             url=url,
             request_headers=headers,
             request_body=payload,
             status=response.status_code,
-            response_headers={k.lower(): v for k, v in response.headers.items()},
-            content=response.content,
+            response_headers=response_headers,
+            content=content,
             sent_at=sent_at,
             received_at=received_at,
-            curl=self.curl(url, headers, payload),
+            curl=self.curl(url, headers, payload, http_method),
+            dialect=dialect,
+            http_method=http_method,
+            request_message=request_message,
+            encoding_problem=problem,
         )
-        self.record(suite, exchange)
-        return exchange
 
-    def curl(self, url: str, headers: Mapping[str, str], body: bytes) -> str:
+    def curl(
+        self, url: str, headers: Mapping[str, str], body: bytes, http_method: str = "POST"
+    ) -> str:
         """A curl command that repeats a request (the token hidden when it was given)."""
-        return curl_command(url, headers, body, self._token_placeholder)
+        return curl_command(url, headers, body, self._token_placeholder, http_method)
 
     def record(self, suite: str, exchange: Exchange) -> None:
         """Hand an exchange, sent by this client or by another transport, to the observers."""

@@ -31,11 +31,18 @@ class Failure:
     curl: str
     occurrences: int = 1
     shrunk: bool = False  # curl is the smallest generated case that still fails
+    dialect: str = "json"  # the dialect of the first example (see contracts.dialects)
+
+    @property
+    def family(self) -> str:
+        """The ``--dialects`` name of the example's dialect (``get`` for ``get (proto)``)."""
+        return self.dialect.split(" ", 1)[0]
 
     def render(self) -> str:
         how = "Reproduce with (shrunk to a minimal case):" if self.shrunk else "Reproduce with:"
+        where = "" if self.dialect == "json" else f" (in {self.dialect})"
         return (
-            f"[{self.suite}] {self.operation}: {self.check}"
+            f"[{self.suite}] {self.operation}{where}: {self.check}"
             + (f" (seen {self.occurrences} times)" if self.occurrences > 1 else "")
             + f"\n    Received: {self.received}\n    Expected: {self.expected}"
             + f"\n    {how}\n        {self.curl}"
@@ -58,10 +65,15 @@ class Findings:
     transient: dict[str, int] = field(default_factory=dict)
     # Suites that could not judge anything, and why: reported as not run, never as passed.
     skipped: dict[str, str] = field(default_factory=dict)
+    # By dialect family: requests sent in it, and failed checks on their answers.
+    dialect_requests: dict[str, int] = field(default_factory=dict)
+    dialect_failures: dict[str, int] = field(default_factory=dict)
 
     def add(self, failure: Failure) -> None:
         key = (failure.suite, failure.operation, failure.check)
         with self._lock:
+            family = failure.family
+            self.dialect_failures[family] = self.dialect_failures.get(family, 0) + 1
             known = self._failures.get(key)
             if known is None:
                 self._failures[key] = failure
@@ -76,9 +88,10 @@ class Findings:
             if known is not None:
                 self._failures[key] = dataclasses.replace(known, curl=curl, shrunk=True)
 
-    def count_request(self) -> None:
+    def count_request(self, family: str = "json") -> None:
         with self._lock:
             self.requests += 1
+            self.dialect_requests[family] = self.dialect_requests.get(family, 0) + 1
 
     def count_transient(self, operation: str) -> None:
         with self._lock:

@@ -106,6 +106,7 @@ class ExecutionLedger:
                     problem.received,
                     problem.expected,
                     exchange.curl,
+                    dialect=exchange.dialect.name,
                 )
             )
 

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from contracts.config import DEFAULT_MAX_EXAMPLES, SUITES, SuiteConfig
+from contracts.dialects import DIALECTS, parse_dialects
 from contracts.preflight import SetupError, read_document
 from contracts.report import Report
 from contracts.runner import run
@@ -68,10 +69,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="call only the four methods without side effects",
     )
     group.addoption("--contracts-rate-limit", type=float, help="requests per second at most")
+    group.addoption(
+        "--contracts-dialects",
+        help=f"comma-separated dialects each case draws from (default all: {','.join(DIALECTS)})",
+    )
 
 
 def _config(config: pytest.Config, base_url: str) -> SuiteConfig:
     only = config.getoption("--contracts-only")
+    dialects = config.getoption("--contracts-dialects")
     try:
         return SuiteConfig(
             base_url=base_url,
@@ -87,6 +93,7 @@ def _config(config: pytest.Config, base_url: str) -> SuiteConfig:
             read_only=config.getoption("--contracts-read-only"),
             rate_limit=config.getoption("--contracts-rate-limit"),
             second_token=config.getoption("--contracts-second-token"),
+            dialects=parse_dialects(dialects) if dialects else DIALECTS,
         )
     except ValueError as exc:
         raise pytest.UsageError(f"contracts: {exc}") from None

@@ -34,6 +34,8 @@ class Report:
     interrupted: bool = False
     # Suites that judged nothing, and why (no --second-token, ...): never shown as ok.
     skipped: dict[str, str] = field(default_factory=dict)
+    dialect_requests: dict[str, int] = field(default_factory=dict)
+    dialect_failures: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -71,6 +73,7 @@ class Report:
                 verdict = f"NOT RUN: {self.skipped[suite]}"
             lines.append(f"  {suite:<10} {self.cases.get(suite, 0):>5} cases   {verdict}")
         lines.append("")
+        lines += self._dialect_lines()
         retried = f" ({self.retried} retried after 429/503)" if self.retried else ""
         lines.append(f"{self.requests} requests in {self.seconds:.1f} s{retried}")
         if self.cleanup is not None:
@@ -107,6 +110,22 @@ class Report:
                 unjudged = "; ".join(f"{suite}: {why}" for suite, why in self.skipped.items())
                 lines.append(f"Not checked (not run): {unjudged}.")
         return "\n".join(lines)
+
+    def _dialect_lines(self) -> list[str]:
+        """A line per dialect: the requests sent in it, the failed checks on its answers.
+
+        A method with side effects has no Connect GET, so a run of ``get`` alone still
+        sends those as JSON POST: that is why ``json`` may be listed though not chosen.
+        """
+        families = [*self.config.dialects]
+        families += sorted(set(self.dialect_requests) - set(families))
+        lines = []
+        for family in families:
+            failed = self.dialect_failures.get(family, 0)
+            verdict = "ok" if not failed else f"{failed} failed check(s)"
+            requests = self.dialect_requests.get(family, 0)
+            lines.append(f"  dialect {family:<6} {requests:>5} requests   {verdict}")
+        return [*lines, ""] if lines else []
 
     def write_junit(self, path: str | Path) -> None:
         """One ``testsuite`` per suite, one ``testcase`` per operation or scenario."""

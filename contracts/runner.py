@@ -70,7 +70,7 @@ def run(config: SuiteConfig, progress: Progress | None = _stderr) -> Report:
     cleanup = Cleanup()
 
     def count(suite: str, exchange: Exchange) -> None:
-        findings.count_request()
+        findings.count_request(exchange.dialect.family)
 
     client = Client(
         config.base_url,
@@ -108,7 +108,10 @@ def run(config: SuiteConfig, progress: Progress | None = _stderr) -> Report:
     interrupted = False
     with client, contextlib.nullcontext() if second_client is None else second_client:
         check_server(client, config.environment_ids, token_given=config.token is not None)
-        say(f"contracts: {config.base_url}, seed {seed}, suites {', '.join(config.suites)}")
+        say(
+            f"contracts: {config.base_url}, seed {seed}, suites {', '.join(config.suites)}, "
+            f"dialects {','.join(config.dialects)}"
+        )
         try:
             for suite in config.suites:
                 say(f"{suite} ...")
@@ -141,6 +144,8 @@ def run(config: SuiteConfig, progress: Progress | None = _stderr) -> Report:
         units=tuple(ctx.units),
         cases=dict(findings.cases),
         requests=findings.requests,
+        dialect_requests=dict(findings.dialect_requests),
+        dialect_failures=dict(findings.dialect_failures),
         seconds=time.monotonic() - started,
         transient=dict(findings.transient),
         skipped=dict(findings.skipped),

@@ -12,6 +12,7 @@ import json
 import re
 import threading
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -31,6 +32,7 @@ from contracts.checks import (
     valid_request_accepted,
 )
 from contracts.context import RunContext
+from contracts.dialects import Dialect, draw_dialect
 from contracts.exchange import Exchange
 from contracts.failures import CheckFailed
 
@@ -130,13 +132,31 @@ def _fuzz_operation(
             return body
         return personalize(ctx, body)
 
+    negative = mode is GenerationMode.NEGATIVE
+
+    def dialect_for(body: object) -> Dialect:
+        # A negative case goes binary only if the binary message is still invalid.
+        return draw_dialect(
+            ctx.seed,
+            operation,
+            body,
+            ctx.config.dialects,
+            still_invalid=(
+                (lambda message: not ctx.document.accepts_on_the_wire(operation, message))
+                if negative
+                else None
+            ),
+        )
+
     def exercise(case: Any) -> None:
         ctx.stop_if_interrupted()
         body = prepare(case)
         if body is None:
             return
         ctx.findings.count_case(suite)
-        exchange = ctx.client.send(suite, operation, body, authenticated=authenticated)
+        exchange = ctx.client.send(
+            suite, operation, body, authenticated=authenticated, dialect=dialect_for(body)
+        )
         ctx.check(suite, exchange, checks)
 
     seed = _operation_seed(ctx, suite, operation)
@@ -171,7 +191,7 @@ def _fuzz_operation(
         if pending:
             found = _shrink(
                 ctx, suite, operation, strategy, prepare, seed, max_examples,
-                names[pending[0]], authenticated,
+                names[pending[0]], authenticated, dialect_for,
             )  # fmt: skip
             for name in pending if found is not None else []:
                 assert found is not None
@@ -197,6 +217,7 @@ def _shrink(
     max_examples: int,
     check: Check,
     authenticated: bool,
+    dialect_for: Callable[[object], Dialect],
 ) -> Exchange | None:
     """Search the same generated cases again and let Hypothesis shrink the first failure.
 
@@ -212,7 +233,9 @@ def _shrink(
         body = prepare(case)
         if body is None:
             return
-        exchange = ctx.client.send(suite, operation, body, authenticated=authenticated)
+        exchange = ctx.client.send(
+            suite, operation, body, authenticated=authenticated, dialect=dialect_for(body)
+        )
         try:
             check(exchange, ctx.document)
         except CheckFailed:

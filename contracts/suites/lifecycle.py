@@ -7,6 +7,12 @@ shows and no new task may depend on; paging returns each item once and filters a
 honoured; an execution reaches a terminal phase within the time budget, and a finished
 one stays exactly as it was after StopTaskExecution; a stopped execution ends STOPPED
 unless it had already finished. A read-only run asserts only what reads can show.
+
+Every call draws a dialect (see :mod:`contracts.dialects`). Two scenarios are about the
+dialects themselves: the same reads sent in every chosen dialect get the same answers as
+in JSON POST (``dialects_agree``, ``connect_get_matches_post``), and requests the Connect
+protocol refuses (an HTTP method a procedure does not take, an unknown GET ``encoding``)
+get the protocol's refusal (``connect_protocol_refusal``).
 """
 
 from __future__ import annotations
@@ -17,12 +23,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts.checks import COMMON_CHECKS
+from contracts.checks import COMMON_CHECKS, answers_agree, protocol_refusal
 from contracts.context import RunContext
+from contracts.dialects import JSON_POST, Dialect, draw_dialect, encode_message, variants
 from contracts.exchange import Exchange
 from contracts.failures import CheckFailed
 from contracts.invariants import DELETED_TASK_NOT_FOUND, TERMINAL_PHASES, parse_timestamp
 from contracts.preflight import SetupError
+from openapi.dialects import build_get_query
 
 __all__ = [
     "CREATE_GET_ROUNDTRIP",
@@ -106,8 +114,12 @@ class _Scenarios:
 
     # -- plumbing -----------------------------------------------------------------------------
 
-    def call(self, operation: str, body: dict[str, Any]) -> Exchange:
-        exchange = self.ctx.client.send(_SUITE, operation, body)
+    def call(
+        self, operation: str, body: dict[str, Any], dialect: Dialect | None = None
+    ) -> Exchange:
+        if dialect is None:
+            dialect = draw_dialect(self.ctx.seed, operation, body, self.ctx.config.dialects)
+        exchange = self.ctx.client.send(_SUITE, operation, body, dialect=dialect)
         self.ctx.check(_SUITE, exchange, COMMON_CHECKS)
         if exchange.transient:
             raise _GaveUp(operation)
@@ -405,6 +417,7 @@ class _Scenarios:
         check = EXECUTION_REACHES_TERMINAL_PHASE
         execution_id = self._start(check, self.build_id)
         finished = self._wait_terminal(check, execution_id)
+        self.finished_id = execution_id
         self._stop_changes_nothing(finished)
         listed = self.ok(
             LIST_FILTER_HONOURED, "ListTaskExecutions", {"filter": {"taskIds": [self.build_id]}}
@@ -474,6 +487,72 @@ class _Scenarios:
             "phase STOPPED, since it had not finished when StopTaskExecution was called",
         )
 
+    # -- dialects -------------------------------------------------------------------------------
+
+    def _reads(self) -> list[tuple[str, dict[str, Any]]]:
+        """Reads whose answers stay put while the scenario runs: what the run made and
+        finished, filtered to it, and ids that never existed."""
+        unknown = str(uuid.uuid4())
+        reads: list[tuple[str, dict[str, Any]]] = [
+            ("GetTask", {"id": unknown}),
+            ("ListTaskExecutions", {"filter": {"taskIds": [unknown]}}),
+        ]
+        if hasattr(self, "build_id"):
+            reads += [
+                ("GetTask", {"id": self.build_id}),
+                ("ListTasks", {"filter": {"taskIds": [self.build_id, self.test_id]}}),
+            ]
+        if hasattr(self, "finished_id"):
+            reads += [
+                ("GetTaskExecution", {"id": self.finished_id}),
+                ("ListTaskExecutions", {"filter": {"taskIds": [self.build_id]}}),
+            ]
+        return reads
+
+    def dialects_agree(self) -> None:
+        """Each read in JSON POST, then in every other chosen dialect: the same answer."""
+        others = [
+            dialect
+            for family in self.ctx.config.dialects
+            for dialect in variants(family)
+            if dialect != JSON_POST
+        ]
+        for operation, body in self._reads():
+            reference = self.call(operation, body, JSON_POST)
+            for dialect in others:
+                other = self.call(operation, body, dialect)
+                try:
+                    answers_agree(reference, other)
+                except CheckFailed as problem:
+                    self.ctx.fail(_SUITE, operation, problem, other.curl, dialect.name)
+
+    def protocol_refusals(self) -> None:
+        """What the Connect protocol refuses, refused as it says: 405 with ``Allow`` for an
+        HTTP method a procedure does not take, 415 for a GET ``encoding`` it does not speak.
+        A read-only run leaves out the GET of a method with side effects."""
+        client = self.ctx.client
+        message = {"id": str(uuid.uuid4())}
+        probes: list[tuple[str, str, str, bytes]] = [
+            ("GetTask", "PUT", "", encode_message(JSON_POST, "GetTask", message)),
+            ("GetTask", "GET", build_get_query("yaml", b"id: x", use_base64=False), b""),
+        ]
+        if client.allowed is None:
+            query = build_get_query("json", encode_message(JSON_POST, "DeleteTask", message))
+            probes.append(("DeleteTask", "GET", query, b""))
+        for operation, http_method, query, payload in probes:
+            headers = {"Connect-Protocol-Version": "1", "Authorization": f"Bearer {client.token}"}
+            if payload:
+                headers["Content-Type"] = "application/json"
+            url = client.url_for(operation) + (f"?{query}" if query else "")
+            exchange = client.exchange(operation, http_method, url, headers, payload)
+            client.record(_SUITE, exchange)
+            if exchange.transient:
+                raise _GaveUp(operation)
+            try:
+                protocol_refusal(exchange, self.ctx.document)
+            except CheckFailed as problem:
+                self.ctx.fail(_SUITE, operation, problem, exchange.curl, exchange.dialect.name)
+
 
 def _comparable(execution: object) -> object:
     """An execution without ``status.logUrl``, for comparing two reads."""
@@ -504,6 +583,10 @@ def run_lifecycle(ctx: RunContext) -> None:
             ("start-complete", scenarios.run_to_completion, "build_id"),
             ("start-stop", scenarios.stop, "build_id"),
         ]
+    steps += [
+        ("dialects-agree", scenarios.dialects_agree, None),
+        ("protocol-refusals", scenarios.protocol_refusals, None),
+    ]
     for name, step, requires in steps:
         if requires is not None and not hasattr(scenarios, requires):
             ctx.progress(f"  {_SUITE:<9} {name:<20} skipped (its set-up failed)")

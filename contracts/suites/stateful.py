@@ -1,27 +1,32 @@
 """Sequences of calls that follow the document's links, as a schemathesis state machine.
 
 CreateTask feeds GetTask, UpdateTask, DeleteTask and StartTask; StartTask feeds
-GetTaskExecution and StopTaskExecution; ListTasks feeds GetTask. Each response passes the
-same checks as in the positive suite, and every execution seen goes through the ledger.
+GetTaskExecution and StopTaskExecution; ListTasks feeds GetTask. Each call draws a dialect
+and is sent by the run's client; schemathesis follows the links through the answer read
+as proto3 JSON. Each response passes the same checks as in the positive suite, and every
+execution seen goes through the ledger.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import hypothesis
+import requests
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.errors import Flaky, Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.core.transport import Response
 from schemathesis.generation.stateful import run_state_machine_as_test
 
 from contracts.checks import COMMON_CHECKS, valid_request_accepted
 from contracts.context import RunContext
+from contracts.dialects import draw_dialect
 from contracts.exchange import Exchange
 from contracts.suites.fuzz import personalize
 
@@ -32,32 +37,33 @@ _STEPS = 8
 _ATTEMPTS = 3
 
 
-def _exchange(ctx: RunContext, case: Any, response: Any, sent_at: float) -> Exchange:
-    request = response.request
-    headers = {str(k): str(v) for k, v in request.headers.items()}
-    body = request.body or b""
-    if isinstance(body, str):
-        body = body.encode("utf-8")
-    operation = str(case.operation.definition.raw.get("operationId", case.operation.label))
-    return Exchange(
-        operation=operation,
-        url=str(request.url),
-        request_headers=headers,
-        request_body=body,
-        status=int(response.status_code),
-        response_headers={str(k).lower(): ", ".join(v) for k, v in response.headers.items()},
-        content=bytes(response.content),
-        sent_at=sent_at,
-        received_at=time.monotonic(),
-        curl=ctx.client.curl(str(request.url), headers, body),
+def _as_json_response(exchange: Exchange) -> Response:
+    """The answer as schemathesis reads it to follow links: proto3 JSON, whatever the dialect.
+
+    The request is the JSON POST of the same message, since the document's links name
+    fields of the JSON request body.
+    """
+    headers = {k: v for k, v in exchange.request_headers.items() if k.lower() != "content-type"}
+    request = requests.Request(
+        "POST",
+        exchange.url.split("?", 1)[0],
+        headers={**headers, "Content-Type": "application/json"},
+        data=json.dumps(exchange.request_json).encode(),
+    ).prepare()
+    body = exchange.body
+    content = exchange.content if body is None else json.dumps(body).encode()
+    response_headers = {k: [v] for k, v in exchange.response_headers.items()}
+    if body is not None:
+        response_headers["content-type"] = ["application/json"]
+    response_headers.pop("content-encoding", None)
+    return Response(
+        status_code=exchange.status,
+        headers=response_headers,
+        content=content,
+        request=request,
+        elapsed=exchange.received_at - exchange.sent_at,
+        verify=True,
     )
-
-
-def _retry_after(response: Any) -> str | None:
-    for name, values in response.headers.items():
-        if str(name).lower() == "retry-after":
-            return ", ".join(values) if isinstance(values, list) else str(values)
-    return None
 
 
 _ROOTS_LOCK = threading.Lock()
@@ -120,30 +126,23 @@ def run_stateful(ctx: RunContext) -> None:
         base: Any = schema.as_state_machine()
     client = ctx.client
     checks = (*COMMON_CHECKS, valid_request_accepted)
-    headers = {"Authorization": f"Bearer {client.token}", "Connect-Protocol-Version": "1"}
 
     class Machine(base):  # type: ignore[misc]
         def call(self, case: Any, **kwargs: Any) -> Any:
             ctx.stop_if_interrupted()
-            if isinstance(case.body, dict):
-                case.body = personalize(ctx, ctx.document.strip_aliases(case.body))
-            sent_at = 0.0
-
-            def attempt() -> Any:
-                nonlocal sent_at
-                sent_at = time.monotonic()
-                return case.call(base_url=client.base_url, headers=headers, **kwargs)
-
-            # The same pacing and retries as every other request of the run.
-            response = client.retrying(attempt, lambda r: int(r.status_code), _retry_after)
-            exchange = _exchange(ctx, case, response, sent_at)
+            body: object = case.body if isinstance(case.body, dict) else {}
+            body = personalize(ctx, ctx.document.strip_aliases(body))
+            case.body = body
+            operation = str(case.operation.definition.raw.get("operationId", case.operation.label))
+            dialect = draw_dialect(ctx.seed, operation, body, ctx.config.dialects)
+            # Paced, retried and recorded as every other request of the run.
+            exchange = client.send(_SUITE, operation, body, dialect=dialect)
             ctx.findings.count_case(_SUITE)
-            client.record(_SUITE, exchange)
             valid = ctx.document.accepts_on_the_wire(exchange.operation, exchange.request_json)
             # A link may fill a field so that the request breaks the document; such a request
             # proves nothing about acceptance, only the common checks apply to its answer.
             ctx.check(_SUITE, exchange, checks if valid else COMMON_CHECKS)
-            return response
+            return _as_json_response(exchange)
 
         def validate_response(self, response: Any, case: Any, *args: Any, **kwargs: Any) -> None:
             """Checked in :meth:`call`; failures are recorded there, never raised."""
