@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx
 
-from contracts.exchange import Exchange, curl_command
-from contracts.proxy.dialect import Call, inflated, read_call, read_response
+from contracts.exchange import Exchange, curl_command, undo_content_encoding
+from contracts.proxy.dialect import Call, read_call
 from contracts.proxy.judge import Judge, caller_key
 from contracts.proxy.violations import HEADER, ViolationLog, header_value
 from contracts.record import Recorder, now_rfc3339
@@ -187,7 +187,8 @@ class ProxyApp:
                 send, 502, [("content-type", "application/json")], json.dumps(message).encode()
             )
             return
-        operation = operation_of(path)
+        # A browser's CORS preflight is the browser's business, not a call of the API.
+        operation = operation_of(path) if method != "OPTIONS" else None
         try:
             if operation is None:
                 await self._stream(send, scope, headers, body, response, received_at_proxy)
@@ -258,29 +259,36 @@ class ProxyApp:
         plain = dict(request_headers)
         response_headers = _end_to_end(response.headers.raw, _HOP_BY_HOP | _REWRITTEN)
         answer = dict(response_headers)
+        http_method = scope["method"]
         call = read_call(
-            operation, scope["method"], scope.get("query_string", b""), plain, request_body
+            operation, http_method, scope.get("query_string", b""), plain, request_body
         )
-        exchange = _judged_exchange(
-            operation, call, url, plain, request_body, response.status_code, answer, content
+        exchange = _exchange(
+            operation,
+            call,
+            http_method,
+            url,
+            plain,
+            request_body,
+            response.status_code,
+            answer,
+            content,
         )
-        if exchange is not None:
-            exchange = dataclasses.replace(exchange, sent_at=started, received_at=received)
-            caller = caller_key(plain.get("authorization"))
-            violations = self.judge.judge(exchange, caller, call.name)
-            self.log.add(violations)
-            response_headers = _expose([*response_headers, (HEADER, header_value(violations))])
-        self.log.count_forwarded(judged=exchange is not None)
+        exchange = dataclasses.replace(exchange, sent_at=started, received_at=received)
+        violations = self.judge.judge(exchange, caller_key(plain.get("authorization")))
+        self.log.add(violations)
+        response_headers = _expose([*response_headers, (HEADER, header_value(violations))])
+        self.log.count_forwarded(judged=True)
         await _respond(send, response.status_code, response_headers, content)
         if self.recorder is not None:
             self._record(
                 scope,
                 plain,
                 operation=operation,
-                dialect=call.name,
+                dialect=call.dialect.name,
                 request=call.message,
                 status=response.status_code,
-                response=read_response(operation, response.status_code, answer, content),
+                response=exchange.body,
                 started=started,
             )
 
@@ -314,43 +322,32 @@ class ProxyApp:
         )
 
 
-def _judged_exchange(
+def _exchange(
     operation: str,
     call: Call,
+    http_method: str,
     url: str,
     headers: dict[str, str],
     body: bytes,
     status: int,
     response_headers: dict[str, str],
-    content: bytes,
-) -> Exchange | None:
-    """The exchange the checks judge, or ``None`` for a dialect they cannot read yet.
-
-    INTERIM, until the suite's dialect-aware Exchange lands: only JSON POST (gzip or not)
-    is judged, as the JSON it carries.
-    """
-    if call.codec != "json" or call.family == "get":
-        return None
-    request = body if call.message is None else json.dumps(call.message).encode("utf-8")
-    plain = inflated(content, response_headers.get("content-encoding", ""))
+    raw: bytes,
+) -> Exchange:
+    """The exchange the checks judge: what the client sent, and the answer as it came."""
+    content, problem = undo_content_encoding(response_headers, raw)
     return Exchange(
         operation=operation,
         url=url,
         request_headers=headers,
-        request_body=request,
+        request_body=body,
         status=status,
         response_headers=response_headers,
-        content=content if plain is None else plain,
+        content=content,
         sent_at=0.0,
         received_at=0.0,
-        curl=_reproduction(url, headers, request),
+        curl=curl_command(url, headers, body, TOKEN_VARIABLE, http_method),
+        dialect=call.dialect,
+        http_method=http_method,
+        request_message=call.message,
+        encoding_problem=problem,
     )
-
-
-# Headers that describe the proxied bytes rather than the request; a replay sends plain JSON.
-_NOT_REPRODUCED = frozenset({"content-encoding", "accept-encoding", "content-length", "host"})
-
-
-def _reproduction(url: str, headers: Mapping[str, str], body: bytes) -> str:
-    kept = {name: value for name, value in headers.items() if name not in _NOT_REPRODUCED}
-    return curl_command(url, kept, body, TOKEN_VARIABLE)

@@ -1,8 +1,10 @@
-"""A proxied call's dialect, and its messages read as proto3 JSON.
+"""A proxied request's dialect, and its message read as proto3 JSON.
 
 Every reader here is the shared one of :mod:`openapi.dialects` (gzip, binary protobuf by
-the official message classes, the Connect GET query); this module only says which applies
-to a request the proxy did not write, and never raises: what cannot be read is ``None``.
+the official message classes, the Connect GET query), and a dialect is the suite's own
+:class:`~contracts.dialects.Dialect`; this module only says which applies to a request the
+proxy did not write, and never raises: a message that cannot be read is ``None``. (The
+answer is read by :class:`~contracts.exchange.Exchange`, as for the suite's own calls.)
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.dialects import Dialect
 from openapi import METHODS_BY_NAME
 from openapi.dialects import (
     BinaryError,
@@ -22,7 +25,7 @@ from openapi.dialects import (
     parse_get_query,
 )
 
-__all__ = ["MAX_INFLATED_BYTES", "Call", "inflated", "media_type", "read_call", "read_response"]
+__all__ = ["MAX_INFLATED_BYTES", "Call", "inflated", "media_type", "read_call"]
 
 # A message inflating past this is not read (the bytes are still forwarded untouched).
 MAX_INFLATED_BYTES = 64 * 1024 * 1024
@@ -31,19 +34,10 @@ _PROTO_TYPES = frozenset({"application/proto", "application/protobuf"})
 
 @dataclass(frozen=True)
 class Call:
-    """How a request travelled (``family``: json, proto, get, gzip; ``codec``: json, proto)
-    and its message as proto3 JSON (``None``: it could not be read)."""
+    """How a request travelled, and its message as proto3 JSON (``None``: unreadable)."""
 
-    family: str
-    codec: str
+    dialect: Dialect
     message: Any
-
-    @property
-    def name(self) -> str:
-        """``json``, ``proto``, ``get (proto)``, ``gzip (json)``: as the suite names them."""
-        if self.family in ("json", "proto"):
-            return self.family
-        return f"{self.family} ({self.codec})"
 
 
 def media_type(headers: Mapping[str, str]) -> str:
@@ -62,7 +56,7 @@ def inflated(body: bytes, encoding: str) -> bytes | None:
         return None
 
 
-def _message(operation: str, codec: str, data: bytes | None, *, response: bool) -> Any:
+def _message(operation: str, codec: str, data: bytes | None) -> Any:
     if data is None:
         return None
     if codec == "json":
@@ -72,7 +66,7 @@ def _message(operation: str, codec: str, data: bytes | None, *, response: bool) 
             return None
     method = METHODS_BY_NAME[operation]
     try:
-        return from_binary(method.response if response else method.request, data)
+        return from_binary(method.request, data)
     except BinaryError:
         return None
 
@@ -85,19 +79,12 @@ def read_call(
         try:
             parsed = parse_get_query(query)
         except GetQueryError:
-            return Call("get", "json", None)
+            return Call(Dialect("get", "json"), None)
         codec = "proto" if parsed.encoding == "proto" else "json"
         data = inflated(parsed.message, parsed.compression)
-        return Call("get", codec, _message(operation, codec, data, response=False))
+        return Call(Dialect("get", codec), _message(operation, codec, data))
     codec = "proto" if media_type(headers) in _PROTO_TYPES else "json"
     encoding = headers.get("content-encoding", "")
     family = "gzip" if encoding.strip().lower() == "gzip" else codec
     data = inflated(body, encoding)
-    return Call(family, codec, _message(operation, codec, data, response=False))
-
-
-def read_response(operation: str, status: int, headers: Mapping[str, str], body: bytes) -> Any:
-    """The answer as proto3 JSON: the message of a success, the error body of an error."""
-    data = inflated(body, headers.get("content-encoding", ""))
-    codec = "proto" if status == 200 and media_type(headers) in _PROTO_TYPES else "json"
-    return _message(operation, codec, data, response=True)
+    return Call(Dialect(family, codec), _message(operation, codec, data))

@@ -18,6 +18,7 @@ from contracts.checks import (
     Check,
     invalid_request_rejected,
     missing_token_rejected,
+    protocol_refusal,
     request_schema_conformance,
     valid_request_accepted,
 )
@@ -87,7 +88,7 @@ class Judge:
                 found = self._callers[caller] = _Promises()
             return found
 
-    def judge(self, exchange: Exchange, caller: str | None, dialect: str) -> list[Violation]:
+    def judge(self, exchange: Exchange, caller: str | None) -> list[Violation]:
         """Every violation ``exchange`` shows: the client's first, then the server's."""
         violations: list[Violation] = []
 
@@ -95,18 +96,18 @@ class Judge:
             try:
                 check(exchange, self.document)
             except CheckFailed as problem:
-                violations.append(self._violation(side, problem, exchange, dialect))
+                violations.append(self._violation(side, problem, exchange))
 
         request_valid = True
         try:
             request_schema_conformance(exchange, self.document)
         except CheckFailed as problem:
             request_valid = False
-            violations.append(self._violation(CLIENT, problem, exchange, dialect))
+            violations.append(self._violation(CLIENT, problem, exchange))
         if exchange.transient:
             # Over a limit or briefly down: says nothing about the contract (as in the suite).
             return violations
-        for check in COMMON_CHECKS:
+        for check in (*COMMON_CHECKS, protocol_refusal):
             run(SERVER, check)
         if caller is None:
             run(SERVER, missing_token_rejected)
@@ -116,18 +117,18 @@ class Judge:
             # A token the server does not know is the caller's business, not a violation.
             run(SERVER, valid_request_accepted)
         violations += [
-            self._violation(SERVER, broken, exchange, dialect)
+            self._violation(SERVER, broken, exchange)
             for broken in self._promises(caller).observe(exchange)
         ]
         return violations
 
     @staticmethod
-    def _violation(side: str, problem: CheckFailed, exchange: Exchange, dialect: str) -> Violation:
+    def _violation(side: str, problem: CheckFailed, exchange: Exchange) -> Violation:
         return Violation(
             side=side,
             check=problem.check,
             method=exchange.operation,
-            dialect=dialect,
+            dialect=exchange.dialect.name,
             message=f"Received: {problem.received} / Expected: {problem.expected}",
             curl=exchange.curl,
         )
