@@ -15,7 +15,7 @@ import argparse
 import re
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,8 +57,25 @@ def _kind(value: object) -> str:
     return "list" if isinstance(value, list) else "object"
 
 
-def shape_differences(recorded: Any, got: Any, path: str = "") -> list[str]:
-    """Where ``got`` has another shape than ``recorded``: keys, types, list lengths, enums."""
+def _aligned(recorded: list[Any], got: list[Any], ids: Mapping[str, str]) -> list[Any]:
+    """``got`` in the order of ``recorded`` when both list the same resources (by mapped
+    id): the order of resources created at one instant is the server's (by id) to choose."""
+    keys = [item.get("id") if isinstance(item, dict) else None for item in recorded]
+    found = {item.get("id"): item for item in got if isinstance(item, dict)}
+    wanted = [ids.get(key, key) if isinstance(key, str) else None for key in keys]
+    if len(recorded) != len(got) or None in wanted or set(wanted) != set(found):
+        return got
+    return [found[key] for key in wanted]
+
+
+def shape_differences(
+    recorded: Any, got: Any, path: str = "", ids: Mapping[str, str] | None = None
+) -> list[str]:
+    """Where ``got`` has another shape than ``recorded``: keys, types, list lengths, enums.
+
+    ``ids`` maps recorded ids to the new server's, to pair list items by resource.
+    """
+    ids = ids if ids is not None else {}
     where = path or "/"
     if _kind(recorded) != _kind(got):
         return [f"{where}: recorded a {_kind(recorded)}, got a {_kind(got)}"]
@@ -70,14 +87,15 @@ def shape_differences(recorded: Any, got: Any, path: str = "") -> list[str]:
             elif key not in recorded:
                 found.append(f"{path}/{key}: new, not recorded")
             else:
-                found += shape_differences(recorded[key], got[key], f"{path}/{key}")
+                found += shape_differences(recorded[key], got[key], f"{path}/{key}", ids)
         return found
     if isinstance(recorded, list):
         if len(recorded) != len(got):
             return [f"{where}: recorded {len(recorded)} items, got {len(got)}"]
         found = []
-        for index, (before, now) in enumerate(zip(recorded, got, strict=True)):
-            found += shape_differences(before, now, f"{path}/{index}")
+        pairs = zip(recorded, _aligned(recorded, got, ids), strict=True)
+        for index, (before, now) in enumerate(pairs):
+            found += shape_differences(before, now, f"{path}/{index}", ids)
         return found
     enum = isinstance(recorded, str) and bool(_ENUM.match(recorded) or _ENUM.match(got))
     if enum and recorded != got:
@@ -121,7 +139,7 @@ class Replayer:
                 if name in got:
                     self._learn(value, got[name], name)
         elif isinstance(recorded, list) and isinstance(got, list):
-            for before, now in zip(recorded, got, strict=False):
+            for before, now in zip(recorded, _aligned(recorded, got, self.ids), strict=False):
                 self._learn(before, now, key)
         elif (
             isinstance(recorded, str)
@@ -170,7 +188,7 @@ class Replayer:
             )
             return
         if entry.method is not None:
-            for what in shape_differences(entry.response, got):
+            for what in shape_differences(entry.response, got, ids=self.ids):
                 self.differences.append(Difference(entry.seq, label, what))
         self._learn(entry.response, got)
 

@@ -16,7 +16,8 @@ documented in ``docs/proxy.md``; this module reads it without importing the suit
   failure messages, and the timestamps the recorded server answered. What was still
   running goes on for the fake's default durations (1 s pending, 2 s per step) from the
   moment it was last seen; a StopTaskExecution answered ``ok`` stops it there.
-- The tenant's clock is set to the recording's last instant (on a ``--clock manual`` fake).
+- The tenant's clock is set to the recording's last instant, or to the latest instant a
+  recorded execution reports if that is later (on a ``--clock manual`` fake).
   ``statusVersion`` is the fake's own count, and ``logUrl`` points at the fake.
 """
 
@@ -119,7 +120,7 @@ def _replay(entries: list[JsonObject]) -> _Tenant:
     tenant = _Tenant()
     for entry in entries:
         when = parse_timestamp(entry["time"])
-        tenant.last_us = when
+        tenant.last_us = max(tenant.last_us or when, when)
         method, request, response = entry.get("method"), entry.get("request"), entry.get("response")
         if entry.get("status") != 200 or not isinstance(response, dict):
             continue
@@ -131,7 +132,11 @@ def _replay(entries: list[JsonObject]) -> _Tenant:
         executions = _objects([response.get("taskExecution")])
         for execution in executions + _objects(response.get("taskExecutions")):
             if isinstance(execution.get("id"), str):
-                tenant.executions[execution["id"]] = _Seen(execution, when)
+                # The server's time is at least the latest instant it reports (a fake on
+                # a manual clock may be ahead of the wall time the recording gives).
+                seen_us = max(when, _latest(execution))
+                tenant.executions[execution["id"]] = _Seen(execution, seen_us)
+                tenant.last_us = max(tenant.last_us or seen_us, seen_us)
         if method == "UpdateTask" and named in tenant.tasks:
             tenant.tasks[named] = _apply_update(tenant.tasks[named], request)
         elif method == "DeleteTask":
@@ -142,6 +147,13 @@ def _replay(entries: list[JsonObject]) -> _Tenant:
             if status.get("phase") not in _TERMINAL and seen.stopped_us is None:
                 seen.stopped_us = when
     return tenant
+
+
+def _latest(execution: JsonObject) -> Micros:
+    metadata = execution.get("metadata") if isinstance(execution.get("metadata"), dict) else {}
+    assert isinstance(metadata, dict)
+    stamps = [_stamp(metadata, name) for name in ("createdAt", "startedAt", "completedAt")]
+    return max((stamp for stamp in stamps if stamp is not None), default=0)
 
 
 def _stamp(metadata: JsonObject, name: str) -> Micros | None:
