@@ -17,7 +17,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
+import aiohttp
+from yarl import URL
 
 from contracts.exchange import Exchange, curl_command, undo_content_encoding
 from contracts.proxy.dialect import Call, read_call
@@ -136,7 +137,7 @@ class ProxyApp:
         self.judge = judge
         self.log = log
         self.recorder = recorder
-        self._client: httpx.AsyncClient | None = None
+        self._client: aiohttp.ClientSession | None = None
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -148,18 +149,25 @@ class ProxyApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self._client = httpx.AsyncClient(timeout=_UPSTREAM_TIMEOUT)
-                # Only what the client sent goes upstream: no Accept-Encoding of httpx's own.
-                self._client.headers.clear()
+                self._client = aiohttp.ClientSession(
+                    timeout=aiohttp.ClientTimeout(total=_UPSTREAM_TIMEOUT),
+                    # Bytes pass through as they came: a gzip answer stays gzip.
+                    auto_decompress=False,
+                    # Only what the client sent goes upstream: no headers of aiohttp's own,
+                    # and no cookies kept from one client's answer for another's request.
+                    skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+                    cookie_jar=aiohttp.DummyCookieJar(),
+                    connector=aiohttp.TCPConnector(limit=0),
+                )
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self._client is not None:
-                    await self._client.aclose()
+                    await self._client.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
     @property
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> aiohttp.ClientSession:
         if self._client is None:
             raise RuntimeError("the proxy's lifespan has not started")
         return self._client
@@ -176,11 +184,16 @@ class ProxyApp:
         url = self.upstream + scope.get("raw_path", path.encode()).decode("latin-1")
         if query:
             url += "?" + query.decode("latin-1")
-        request = self.client.build_request(method, url, headers=headers, content=body)
         received_at_proxy = time.monotonic()
         try:
-            response = await self.client.send(request, stream=True)
-        except httpx.HTTPError as error:
+            response = await self.client.request(
+                method,
+                URL(url, encoded=True),  # the path and query as the client wrote them
+                headers=headers,
+                data=body,
+                allow_redirects=False,
+            )
+        except (aiohttp.ClientError, TimeoutError) as error:
             logger.error("upstream %s unreachable: %s", self.upstream, error)
             message = {"code": "unavailable", "message": f"contracts proxy: upstream: {error}"}
             await _respond(
@@ -197,7 +210,7 @@ class ProxyApp:
                     send, operation, scope, headers, body, response, received_at_proxy, url
                 )
         finally:
-            await response.aclose()
+            response.release()
 
     async def _violations(self, method: str, send: Any) -> None:
         if method != "GET":
@@ -212,16 +225,16 @@ class ProxyApp:
         scope: Scope,
         request_headers: list[tuple[str, str]],
         request_body: bytes,
-        response: httpx.Response,
+        response: aiohttp.ClientResponse,
         started: float,
     ) -> None:
         """A path outside the API: passed through as it streams in; recorded, not judged."""
-        headers = _end_to_end(response.headers.raw, _HOP_BY_HOP)
+        headers = _end_to_end(list(response.raw_headers), _HOP_BY_HOP)
         raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-        await send({"type": "http.response.start", "status": response.status_code, "headers": raw})
+        await send({"type": "http.response.start", "status": response.status, "headers": raw})
         kept: list[bytes] = []
         size = 0
-        async for chunk in response.aiter_raw():
+        async for chunk in response.content.iter_any():
             size += len(chunk)
             if size <= _MAX_RECORDED_BODY:
                 kept.append(chunk)
@@ -237,7 +250,7 @@ class ProxyApp:
                 operation=None,
                 dialect="http",
                 request=_json_or_none(request_body),
-                status=response.status_code,
+                status=response.status,
                 response=_json_or_none(content),
                 started=started,
             )
@@ -249,15 +262,15 @@ class ProxyApp:
         scope: Scope,
         request_headers: list[tuple[str, str]],
         request_body: bytes,
-        response: httpx.Response,
+        response: aiohttp.ClientResponse,
         started: float,
         url: str,
     ) -> None:
         """An RPC: read whole, judged, answered with the verdict in a header."""
-        content = b"".join([chunk async for chunk in response.aiter_raw()])
+        content = await response.read()
         received = time.monotonic()
         plain = dict(request_headers)
-        response_headers = _end_to_end(response.headers.raw, _HOP_BY_HOP | _REWRITTEN)
+        response_headers = _end_to_end(list(response.raw_headers), _HOP_BY_HOP | _REWRITTEN)
         answer = dict(response_headers)
         http_method = scope["method"]
         call = read_call(
@@ -270,7 +283,7 @@ class ProxyApp:
             url,
             plain,
             request_body,
-            response.status_code,
+            response.status,
             answer,
             content,
         )
@@ -279,7 +292,7 @@ class ProxyApp:
         self.log.add(violations)
         response_headers = _expose([*response_headers, (HEADER, header_value(violations))])
         self.log.count_forwarded(judged=True)
-        await _respond(send, response.status_code, response_headers, content)
+        await _respond(send, response.status, response_headers, content)
         if self.recorder is not None:
             self._record(
                 scope,
@@ -287,7 +300,7 @@ class ProxyApp:
                 operation=operation,
                 dialect=call.dialect.name,
                 request=call.message,
-                status=response.status_code,
+                status=response.status,
                 response=exchange.body,
                 started=started,
             )
