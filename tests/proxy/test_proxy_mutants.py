@@ -4,6 +4,7 @@ status. A client's invalid request is reported as the client's, apart."""
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -141,7 +142,7 @@ def test_proxy_reports_an_invalid_request_as_the_clients(
         assert answer.status_code == 400
         assert answer.headers["x-contract-violations"] == "1; request_schema_conformance"
         reported = httpx.get(f"{proxy.url}/_contracts/violations").json()["violations"]
-        status, summary = proxy.finish()
+        status, summary = proxy.finish(signal.SIGINT)  # Ctrl-C ends it as SIGTERM does
     assert [(v["side"], v["check"], v["method"]) for v in reported] == [
         ("client", "request_schema_conformance", "CreateTask")
     ]
