@@ -230,11 +230,14 @@ class DeletedTaskLedger:
         request = exchange.request_json
         named = request.get("id") if isinstance(request, dict) else None
         named = named.lower() if isinstance(named, str) else None
+        tasks = _tasks(exchange.body)
         with self._lock:
+            # Deleted before this request was sent: only then must it be gone.
             gone = {
                 task_id
-                for task_id, answered in self._deleted.items()
-                if answered <= exchange.sent_at
+                for task_id in [named, *(str(task.get("id", "")).lower() for task in tasks)]
+                if task_id is not None
+                and self._deleted.get(task_id, exchange.sent_at + 1) <= exchange.sent_at
             }
             if exchange.operation == "DeleteTask" and named is not None:
                 self._deleted.setdefault(named, exchange.received_at)
@@ -247,7 +250,7 @@ class DeletedTaskLedger:
                     'HTTP 404 {"code": "not_found"}: a deleted task is gone',
                 )
             )
-        shown = [task for task in _tasks(exchange.body) if str(task.get("id", "")).lower() in gone]
+        shown = [task for task in tasks if str(task.get("id", "")).lower() in gone]
         if shown and not problems:
             problems.append(
                 CheckFailed(
