@@ -131,13 +131,10 @@ def _json_bytes(data: Any) -> bytes:
 
 def _proto_bytes(method: str, data: Any) -> bytes:
     """``data`` (proto3 JSON) as the official request message of ``method``, serialized."""
-    from gitpod.v1 import environment_automation_pb2 as messages
-    from google.protobuf import json_format
+    from openapi.dialects import to_binary
+    from openapi.methods import METHODS_BY_NAME
 
-    message = getattr(messages, f"{method}Request")()
-    json_format.ParseDict(data, message)
-    body: bytes = message.SerializeToString()
-    return body
+    return to_binary(METHODS_BY_NAME[method].request, data)
 
 
 def rpc_scenarios(

@@ -126,8 +126,14 @@ class Exchange:
         return self.status in TRANSIENT_STATUSES
 
     def describe(self, limit: int = 300) -> str:
-        """A short human rendering of the response: status, and the body clipped to ``limit``."""
-        text = self.content.decode("utf-8", "replace")
+        """A short human rendering of the response: status, and the body clipped to ``limit``.
+
+        A binary answer that decoded is shown as its proto3 JSON, marked ``(binary)``.
+        """
+        if _media_type(self.content_type) == "application/proto" and self.body is not None:
+            text = "(binary) " + json.dumps(self.body, ensure_ascii=False)
+        else:
+            text = self.content.decode("utf-8", "replace")
         if len(text) > limit:
             text = text[:limit] + "..."
         return f"HTTP {self.status} {text}"

@@ -143,8 +143,8 @@ async def _respond(send: Any, status: int, body: Json, headers: Headers | None =
 
 
 @contextmanager
-def serve(mutant: Mutant | None) -> Iterator[str]:
-    """The fake (real clock, short delays), wrapped by ``mutant``, on a free port."""
+def serve(mutant: Mutant | None, wrap: Callable[[Any], Any] | None = None) -> Iterator[str]:
+    """The fake (real clock, short delays), wrapped by ``mutant`` (or ``wrap``), on a free port."""
     sock = bind_socket("127.0.0.1", 0)
     url = base_url("127.0.0.1", sock.getsockname()[1])
     config = ServerConfig(
@@ -158,6 +158,8 @@ def serve(mutant: Mutant | None) -> Iterator[str]:
     app: Any = create_app(config, backend=build_backend(config))
     if mutant is not None:
         app = Rewrite(app, mutant)
+    if wrap is not None:
+        app = wrap(app)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
