@@ -24,6 +24,7 @@ __all__ = [
     "CONTENT_TYPE_CONFORMANCE",
     "DIALECTS_AGREE",
     "DIALECT_SUPPORTED",
+    "LIST_PAGING_ENDS",
     "MISSING_TOKEN_REJECTED",
     "NEGATIVE_REJECTED",
     "NOT_A_SERVER_ERROR",
@@ -44,6 +45,7 @@ __all__ = [
     "dialect_supported",
     "invalid_request_rejected",
     "missing_token_rejected",
+    "next_page_token",
     "not_a_server_error",
     "other_caller_denied",
     "other_caller_left_execution",
@@ -54,6 +56,7 @@ __all__ = [
     "request_schema_conformance",
     "response_decodes",
     "response_schema_conformance",
+    "speaks_the_api",
     "status_code_conformance",
     "valid_request_accepted",
 ]
@@ -72,6 +75,8 @@ NEGATIVE_REJECTED = "invalid_request_rejected"
 MISSING_TOKEN_REJECTED = "missing_token_rejected"
 # The one check of the client's side: what the validating proxy reports as a client violation.
 REQUEST_SCHEMA_CONFORMANCE = "request_schema_conformance"
+# PaginationResponse.nextToken: "Empty on the last page". Following the tokens ends.
+LIST_PAGING_ENDS = "list_paging_ends"
 # Broken object-level authorization (OWASP API1): a caller reaching another's resources.
 OTHER_CALLER_DENIED = "other_caller_denied"
 OTHER_CALLER_LISTS_EXCLUDE = "other_caller_lists_exclude"
@@ -495,6 +500,42 @@ def protocol_refusal(exchange: Exchange, document: Document) -> None:
                 f"GET {exchange.operation} with encoding={encoding}: {exchange.describe(120)}",
                 "HTTP 415: a codec the server does not speak",
             )
+
+
+def speaks_the_api(exchange: Exchange, document: Document) -> bool:
+    """Whether an answer is one this API could give at all, right or wrong: a JSON body
+    of the operation's documented 200 shape, or an error status with a Connect error body
+    (a JSON object whose ``code`` is a Connect code). What a static page, a directory
+    listing or another JSON service answers is neither; the pre-flight tells them apart."""
+    if exchange.status == 200:
+        body = exchange.body
+        return isinstance(body, dict) and not document.response_errors(
+            exchange.operation, 200, body
+        )
+    return exchange.error_code in _CODES
+
+
+def next_page_token(exchange: Exchange, used: set[str]) -> str:
+    """The ``nextToken`` of a list page ("" on the last page, or when it is no page).
+
+    ``used`` holds the tokens this walk has sent so far; a token handed out again means the
+    walk is going round in circles and would never reach the last page: that fails
+    :data:`LIST_PAGING_ENDS`. The new token is added to ``used``.
+    """
+    body = exchange.body
+    pagination = body.get("pagination") if isinstance(body, dict) else None
+    token = pagination.get("nextToken") if isinstance(pagination, dict) else None
+    if exchange.status != 200 or not isinstance(token, str) or not token:
+        return ""
+    if token in used:
+        raise CheckFailed(
+            LIST_PAGING_ENDS,
+            f"{exchange.operation} handed out nextToken {token[:80]!r} a second time",
+            "a token for a page not yet read, or an empty one on the last page: "
+            "following nextToken reaches the end",
+        )
+    used.add(token)
+    return token
 
 
 # Every response, whatever the request, must pass these.

@@ -15,7 +15,7 @@ from contracts.config import SUITES, SuiteConfig
 from contracts.context import Progress, RunContext
 from contracts.exchange import Client, Exchange, Observer
 from contracts.failures import CheckFailed, Findings
-from contracts.invariants import ExecutionLedger
+from contracts.invariants import ExecutionLedger, TaskLedger
 from contracts.preflight import SetupError, check_server, read_document
 from contracts.report import Report
 from contracts.suites.callers import run_callers
@@ -67,6 +67,7 @@ def run(config: SuiteConfig, progress: Progress | None = _stderr) -> Report:
     token = config.token or f"contracts-{secrets.token_hex(8)}"
     findings = Findings()
     ledger = ExecutionLedger(findings)
+    tasks = TaskLedger(findings)
     cleanup = Cleanup()
 
     def count(suite: str, exchange: Exchange) -> None:
@@ -77,7 +78,7 @@ def run(config: SuiteConfig, progress: Progress | None = _stderr) -> Report:
         token,
         token_placeholder=TOKEN_VARIABLE if config.token else None,
         timeout=config.request_timeout,
-        observers=(count, ledger, cleanup),
+        observers=(count, ledger, tasks, cleanup),
         rate_limit=config.rate_limit,
         retries=config.retries,
         allowed=document.read_only_operations if config.read_only else None,
@@ -90,7 +91,7 @@ def run(config: SuiteConfig, progress: Progress | None = _stderr) -> Report:
             # The second caller's exchanges are judged like the first's; cleanup hears only
             # of what a StartTask of its may have started (a defect), never of its deletes,
             # which would make cleanup forget a task that is still there.
-            observers=(count, ledger, _starts_only(cleanup)),
+            observers=(count, ledger, tasks, _starts_only(cleanup)),
         )
     environments = config.environment_ids or tuple(str(uuid.uuid4()) for _ in range(3))
     ctx = RunContext(
@@ -107,7 +108,7 @@ def run(config: SuiteConfig, progress: Progress | None = _stderr) -> Report:
     started = time.monotonic()
     interrupted = False
     with client, contextlib.nullcontext() if second_client is None else second_client:
-        check_server(client, config.environment_ids, token_given=config.token is not None)
+        check_server(client, document, config.environment_ids, token_given=config.token is not None)
         say(
             f"contracts: {config.base_url}, seed {seed}, suites {', '.join(config.suites)}, "
             f"dialects {','.join(config.dialects)}"

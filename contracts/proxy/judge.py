@@ -25,7 +25,7 @@ from contracts.checks import (
 from contracts.document import Document
 from contracts.exchange import Exchange
 from contracts.failures import CheckFailed
-from contracts.invariants import DeletedTaskLedger, ExecutionLedger
+from contracts.invariants import DeletedTaskLedger, ExecutionLedger, TaskLedger
 
 __all__ = ["CLIENT", "SERVER", "Judge", "Violation", "caller_key"]
 
@@ -63,14 +63,19 @@ def caller_key(authorization: str | None) -> str | None:
 
 
 class _Promises:
-    """One caller's view across calls: its executions and the tasks it deleted."""
+    """One caller's view across calls: its executions, its tasks and those it deleted."""
 
     def __init__(self) -> None:
         self.executions = ExecutionLedger()
+        self.tasks = TaskLedger()
         self.deleted = DeletedTaskLedger()
 
     def observe(self, exchange: Exchange) -> list[CheckFailed]:
-        return self.executions.observe(exchange) + self.deleted.observe(exchange)
+        return (
+            self.executions.observe(exchange)
+            + self.tasks.observe(exchange)
+            + self.deleted.observe(exchange)
+        )
 
 
 class Judge:

@@ -19,6 +19,7 @@ from typing import Any
 from contracts.checks import (
     COMMON_CHECKS,
     Check,
+    next_page_token,
     other_caller_denied,
     other_caller_left_execution,
     other_caller_left_executions,
@@ -28,6 +29,7 @@ from contracts.checks import (
 )
 from contracts.context import RunContext
 from contracts.exchange import Client, Exchange
+from contracts.failures import CheckFailed
 from contracts.preflight import SetupError
 
 __all__ = ["SUITE", "run_callers"]
@@ -98,15 +100,18 @@ class _Probe:
             ("ListTaskExecutions", execution_filters),
         ):
             token = ""
+            used: set[str] = set()
             for _ in range(_MAX_PAGES):
                 pagination: dict[str, Any] = {"pageSize": _PAGE}
                 if token:
                     pagination["token"] = token
                 page = self.call(self.second, operation, {"pagination": pagination}, checks)
-                body = page.body if isinstance(page.body, dict) else {}
-                next_page = body.get("pagination")
-                token = next_page.get("nextToken", "") if isinstance(next_page, dict) else ""
-                if page.status != 200 or not token:
+                try:
+                    token = next_page_token(page, used)
+                except CheckFailed as problem:
+                    self.ctx.fail(SUITE, operation, problem, page.curl)
+                    break
+                if not token:
                     break
             for flt in filters:
                 self.call(self.second, operation, {"filter": flt}, checks)

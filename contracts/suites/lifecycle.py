@@ -4,7 +4,8 @@ They assert what the published reference promises and nothing the fake chooses:
 create then get returns what was sent; an update is reflected; every id-taking method
 answers ``not_found`` for an id that never existed and for a deleted task, which no list
 shows and no new task may depend on; paging returns each item once and filters are
-honoured; an execution reaches a terminal phase within the time budget, and a finished
+honoured; an execution reaches a terminal phase within the time budget (one of a task
+with a dependency too, whose plan has two groups), and a finished
 one stays exactly as it was after StopTaskExecution; a stopped execution ends STOPPED
 unless it had already finished. A read-only run asserts only what reads can show.
 
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts.checks import COMMON_CHECKS, answers_agree, protocol_refusal
+from contracts.checks import COMMON_CHECKS, answers_agree, next_page_token, protocol_refusal
 from contracts.context import RunContext
 from contracts.dialects import JSON_POST, Dialect, draw_dialect, encode_message, variants
 from contracts.exchange import Exchange
@@ -264,6 +265,7 @@ class _Scenarios:
         seen: list[str] = []
         foreign: list[str] = []
         token = ""
+        used: set[str] = set()
         for _ in range(_MAX_PAGES):
             page_request: dict[str, Any] = {
                 "filter": {"environmentIds": [env]},
@@ -281,8 +283,12 @@ class _Scenarios:
                 seen.append(str(task.get("id")))
                 if task.get("environmentId") != env:
                     foreign.append(str(task.get("id")))
-            pagination = page.get("pagination")
-            token = pagination.get("nextToken", "") if isinstance(pagination, dict) else ""
+            try:
+                token = next_page_token(self.last, used)
+            except CheckFailed as problem:
+                raise _ScenarioFailed(
+                    problem.check, problem.received, problem.expected, self.last
+                ) from None
             if not token:
                 break
         if foreign:
@@ -436,6 +442,15 @@ class _Scenarios:
                 f"execution {execution_id}, and only executions of task {self.build_id}",
             )
 
+    def run_dependent(self) -> None:
+        """The task that depends on another: a plan of two groups, watched to the end.
+
+        What it asserts is in the ledger (:mod:`contracts.invariants`), which sees every
+        read: the groups run one after the other, step statuses are the plan's.
+        """
+        check = EXECUTION_REACHES_TERMINAL_PHASE
+        self._wait_terminal(check, self._start(check, self.test_id))
+
     def _stop_changes_nothing(self, finished: dict[str, Any]) -> None:
         """StopTaskExecution on a finished execution: every later read shows it unchanged.
 
@@ -581,6 +596,7 @@ def run_lifecycle(ctx: RunContext) -> None:
             ("paging-filters", scenarios.paging_and_filters, None),
             ("delete", scenarios.delete, "paged_ids"),
             ("start-complete", scenarios.run_to_completion, "build_id"),
+            ("start-dependent", scenarios.run_dependent, "test_id"),
             ("start-stop", scenarios.stop, "build_id"),
         ]
     steps += [

@@ -10,16 +10,18 @@ from __future__ import annotations
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from contracts import SuiteConfig, run
+from contracts.preflight import SetupError
 from contracts.suites.callers import NOT_RUN
 from mockserver.testing import MockClient
 from tests.contracts.mutants import Mutant, serve
 from tests.contracts.mutants_callers import CALLER_MUTANTS, SINGLE_DEFECT
-from tests.support.server_process import REPO_ROOT
+from tests.support.server_process import REPO_ROOT, ServerProcess
 
 pytestmark = [pytest.mark.e2e]
 
@@ -122,3 +124,48 @@ def test_callers_broken_authorization_is_caught(mutant: Mutant) -> None:
     if mutant.name in SINGLE_DEFECT:
         assert report.failed_checks == {mutant.check}, report.summary()
     assert all(failure.suite == "callers" for failure in report.failures)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("extra", "outcome"),
+    [((), "1 skipped"), (("--contracts-second-token", _SECOND), "1 passed")],
+)
+def test_callers_in_pytest_need_the_second_token_option(
+    mock_url: str, tmp_path: Path, extra: tuple[str, ...], outcome: str
+) -> None:
+    from tests.contracts.test_contracts_plugin import _pytest
+
+    args = ("--contracts-base-url", mock_url, "--contracts-only", "callers", "-rs", *extra)
+    result = _pytest(tmp_path, *args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert outcome in result.stdout
+    assert (NOT_RUN in result.stdout) == (not extra)  # -rs shows why it was skipped
+
+
+_ENV = "6a1f0d7e-2b4c-4d8e-9f10-3a5b7c9d1e2f"
+
+
+@pytest.fixture(scope="module")
+def deployment_url() -> Iterator[str]:
+    """The fake as a deployment: one environment, an allow-list of two callers."""
+    args = ["--clock", "real", "--pending-delay", "0.1", "--step-duration", "0.2"]
+    with ServerProcess(*args, "--environment", _ENV, "--token", "owner", "--token", _SECOND) as s:
+        yield s.url
+
+
+def test_callers_against_a_deployment_with_two_known_callers(deployment_url: str) -> None:
+    config = _callers(deployment_url, token="owner", environment_ids=(_ENV,))
+    report = run(config, progress=None)
+    assert report.ok and not report.skipped, report.summary()
+    owner = MockClient(deployment_url, "owner")
+    try:
+        assert owner.call("ListTasks", {}).get("tasks", []) == []  # all cleaned up
+    finally:
+        owner.close()
+
+
+def test_callers_second_token_the_server_refuses_is_a_setup_problem(deployment_url: str) -> None:
+    config = _callers(deployment_url, token="owner", second_token="stranger")
+    with pytest.raises(SetupError, match="refuses the second token"):
+        run(config, progress=None)

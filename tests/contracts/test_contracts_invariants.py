@@ -36,7 +36,11 @@ def sighting(
     )
 
 
-_DONE = {"createdAt": "2024-01-01T00:00:00Z", "completedAt": "2024-01-01T00:00:01.123456789Z"}
+_DONE = {
+    "createdAt": "2024-01-01T00:00:00Z",
+    "startedAt": "2024-01-01T00:00:00.5Z",  # once started, every later read shows it
+    "completedAt": "2024-01-01T00:00:01.123456789Z",
+}
 
 
 def checks_after(*exchanges: Exchange) -> set[str]:

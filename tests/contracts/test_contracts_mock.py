@@ -44,8 +44,11 @@ def test_contracts_default_run_passes_against_the_mock(mock_url: str, tmp_path: 
         "auth",
         "stateful",
         "lifecycle",
+        "callers",
     ]
     assert all(suite.get("failures") == "0" for suite in suites)
+    # Without --second-token the callers suite did not run, and says so: skipped, not passed.
+    assert [suite.get("skipped") for suite in suites] == ["0"] * 5 + ["1"]
 
 
 def test_contracts_seed_repeats_the_generated_requests(mock_url: str) -> None:

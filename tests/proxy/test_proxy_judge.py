@@ -117,6 +117,7 @@ def test_judge_keeps_the_promises_of_each_caller_apart(document: Document) -> No
     assert checks(judge, again, "a") == {
         (SERVER, "terminal_phase_is_final"),
         (SERVER, "status_version_monotonic"),
+        (SERVER, "execution_facts_fixed"),  # completedAt lost
     }
 
 
