@@ -162,4 +162,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(log.summary(), flush=True)
     if args.junit_xml:
         log.write_junit(args.junit_xml)
-    return EXIT_FAILED if log.of_side(SERVER) else EXIT_OK
+    return EXIT_FAILED if log.counts[SERVER] else EXIT_OK

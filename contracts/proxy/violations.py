@@ -10,7 +10,7 @@ from pathlib import Path
 
 from contracts.proxy.judge import CLIENT, SERVER, Violation
 
-__all__ = ["HEADER", "ViolationLog", "header_value"]
+__all__ = ["HEADER", "MAX_KEPT", "ViolationLog", "header_value"]
 
 HEADER = "x-contract-violations"
 logger = logging.getLogger("contracts.proxy")
@@ -23,12 +23,19 @@ def header_value(violations: Sequence[Violation]) -> str:
     return f"{len(violations)}; {violations[0].check}"
 
 
+# Violations kept for the endpoint and the reports; past it, only counted (a long run in
+# front of a server that breaks a promise on every call must not grow without bound).
+MAX_KEPT = 10_000
+
+
 class ViolationLog:
-    """Every violation seen, in order, and how many exchanges were judged."""
+    """The violations seen, in order (the first :data:`MAX_KEPT`), how many there were of
+    each side, and how many exchanges were forwarded and judged."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._violations: list[Violation] = []
+        self.counts = {SERVER: 0, CLIENT: 0}
         self.judged = 0
         self.forwarded = 0
 
@@ -48,7 +55,9 @@ class ViolationLog:
                 violation.message,
             )
         with self._lock:
-            self._violations.extend(violations)
+            for violation in violations:
+                self.counts[violation.side] += 1
+            self._violations.extend(violations[: max(MAX_KEPT - len(self._violations), 0)])
 
     @property
     def violations(self) -> list[Violation]:
@@ -66,8 +75,11 @@ class ViolationLog:
         server, client = self.of_side(SERVER), self.of_side(CLIENT)
         lines = [
             f"contracts proxy: {self.forwarded} calls forwarded, {self.judged} judged; "
-            f"{len(server)} server violation(s), {len(client)} client violation(s)"
+            f"{self.counts[SERVER]} server violation(s), {self.counts[CLIENT]} client "
+            "violation(s)"
         ]
+        if len(server) + len(client) < sum(self.counts.values()):
+            lines.append(f"  (the first {MAX_KEPT} are kept and shown)")
         seen: dict[tuple[str, str, str], int] = {}
         first: dict[tuple[str, str, str], Violation] = {}
         for violation in server + client:
@@ -81,9 +93,12 @@ class ViolationLog:
             lines.append(f"      {violation.message}")
             lines.append(f"      {violation.curl}")
         verdict = (
-            "FAILED: the server broke the contract" if server else "PASSED: no server violation"
+            "FAILED: the server broke the contract"
+            if self.counts[SERVER]
+            else "PASSED: no server violation"
         )
-        lines.append(verdict + ("" if not client else " (the clients broke it, see above)"))
+        clients = " (the clients broke it, see above)" if self.counts[CLIENT] else ""
+        lines.append(verdict + clients)
         return "\n".join(lines)
 
     def write_junit(self, path: str | Path) -> None:

@@ -11,7 +11,8 @@ import pytest
 from contracts.document import Document, load_document
 from contracts.exchange import Exchange
 from contracts.invariants import DeletedTaskLedger
-from contracts.proxy.judge import CLIENT, SERVER, Judge, caller_key
+from contracts.proxy import violations
+from contracts.proxy.judge import CLIENT, SERVER, Judge, Violation, caller_key
 from contracts.replay import shape_differences
 from tests.support.factories import ENV
 
@@ -163,3 +164,17 @@ def test_shape_differences_pair_list_items_by_mapped_id() -> None:
     got = {"tasks": [{"id": "n2"}, {"id": "n1", "dependsOn": ["n2"]}]}
     assert shape_differences(recorded, got, ids={"r1": "n1", "r2": "n2"}) == []
     assert shape_differences(recorded, got) != []
+
+
+def test_violation_log_keeps_the_first_and_counts_them_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(violations, "MAX_KEPT", 2)
+    log = violations.ViolationLog()
+    found = Violation(SERVER, "not_a_server_error", "GetTask", "json", "Received: 500", "curl")
+    log.add([found, found])
+    log.add([found])
+    assert len(log.violations) == 2 and log.counts[SERVER] == 3
+    summary = log.summary()
+    assert "3 server violation(s)" in summary and "(the first 2 are kept and shown)" in summary
+    assert violations.header_value([found]) == "1; not_a_server_error"
