@@ -4,6 +4,8 @@ replay compares shapes. No HTTP: exchanges are built as the proxy builds them.""
 from __future__ import annotations
 
 import json
+import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from contracts.exchange import Exchange
 from contracts.invariants import DeletedTaskLedger
 from contracts.proxy import violations
 from contracts.proxy.judge import CLIENT, SERVER, Judge, Violation, caller_key
+from contracts.replay import main as replay_main
 from contracts.replay import shape_differences
 from tests.support.factories import ENV
 
@@ -178,3 +181,24 @@ def test_violation_log_keeps_the_first_and_counts_them_all(
     summary = log.summary()
     assert "3 server violation(s)" in summary and "(the first 2 are kept and shown)" in summary
     assert violations.header_value([found]) == "1; not_a_server_error"
+
+
+def test_replay_exits_2_on_an_unreadable_recording_or_an_unreachable_server(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"format": 7}\n')
+    assert replay_main([str(bad), "--base-url", "http://127.0.0.1:9"]) == 2
+    assert "bad.jsonl:1: format 7 (this version reads format 1)" in capsys.readouterr().err
+    good = tmp_path / "good.jsonl"
+    line = {
+        "format": 1, "seq": 1, "time": _CREATED, "caller": "caller-1", "path": "/x",
+        "httpMethod": "POST", "method": "GetTask", "dialect": "json", "request": {"id": TASK},
+        "status": 200, "code": "ok", "response": {"task": task()}, "ms": 1.0,
+    }  # fmt: skip
+    good.write_text(json.dumps(line) + "\n")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    assert replay_main([str(good), "--base-url", f"http://127.0.0.1:{closed}"]) == 2
+    assert "cannot reach" in capsys.readouterr().err
