@@ -644,8 +644,8 @@ def proxy_costs(summaries: Sequence[Summary]) -> list[str]:
         if s.target != "proxy" or fake is None or fake.rps <= 0:
             continue
         lines.append(
-            f"proxy {s.method}: +{s.p50_ms - fake.p50_ms:.2f} ms p50,"
-            f" +{s.p99_ms - fake.p99_ms:.2f} ms p99; {s.rps:,.0f} req/s through it,"
+            f"proxy {s.method}: {s.p50_ms - fake.p50_ms:+.2f} ms p50,"
+            f" {s.p99_ms - fake.p99_ms:+.2f} ms p99; {s.rps:,.0f} req/s through it,"
             f" {fake.rps:,.0f} direct ({s.rps / fake.rps:.2f}x)"
         )
     return lines

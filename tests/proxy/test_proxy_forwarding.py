@@ -175,3 +175,22 @@ def test_proxy_exits_2_when_the_upstream_is_unreachable() -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot reach the upstream" in lines[0], result.stderr
     assert "listening" not in result.stdout
+
+
+def test_proxy_answers_502_when_the_upstream_goes_away() -> None:
+    upstream = ServerProcess("--log-level", "warning").start()
+    try:
+        with ProxyProcess("--upstream", upstream.url) as proxy:
+            upstream.stop()
+            answer = httpx.post(
+                f"{proxy.url}{SERVICE}/ListTasks",
+                json={},
+                headers={"Authorization": "Bearer gone"},
+            )
+            status, summary = proxy.finish()
+    finally:
+        upstream.close()
+    assert answer.status_code == 502
+    assert answer.json()["code"] == "unavailable"
+    assert "x-contract-violations" not in answer.headers
+    assert status == 0, summary  # the upstream's absence is no violation
