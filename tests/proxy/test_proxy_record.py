@@ -15,6 +15,8 @@ import httpx
 import ona_sdk
 import pytest
 
+from openapi import METHODS_BY_NAME
+from openapi.dialects import build_get_query, to_binary
 from tests.contracts.mutants import MUTANTS, serve
 from tests.proxy.test_proxy_sdk import lifecycle
 from tests.support.factories import MISSING, task_body
@@ -61,6 +63,10 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
                 params={"encoding": "json", "message": message, "connect": "v1"},
             )
             assert got.status_code == 200 and got.headers["x-contract-violations"] == "0"
+            binary = to_binary(METHODS_BY_NAME["GetTask"].request, {"id": task_id})
+            query = build_get_query("proto", binary)
+            got = client.get(f"{SERVICE}/GetTask?{query}", headers={"Accept-Encoding": "gzip"})
+            assert got.status_code == 200 and got.headers["x-contract-violations"] == "0"
             assert client.post(f"{SERVICE}/GetTask", json={"id": MISSING}).status_code == 404
         status, summary = proxy.finish()
         assert status == 0, summary
@@ -79,7 +85,14 @@ def test_recording_keeps_messages_as_proto3_json_and_no_token(recorded: Path) ->
     assert [entry["seq"] for entry in entries] == list(range(1, len(entries) + 1))
     assert {entry["caller"] for entry in entries} == {"caller-1", "caller-2"}
     by_dialect = {(entry["caller"], entry["dialect"]) for entry in entries if entry["method"]}
-    assert by_dialect == {("caller-1", "proto"), ("caller-2", "json"), ("caller-2", "get (json)")}
+    assert by_dialect == {
+        ("caller-1", "proto"),
+        ("caller-2", "json"),
+        ("caller-2", "get (json)"),
+        ("caller-2", "get (proto)"),
+    }
+    binary_get = next(e for e in entries if e["dialect"] == "get (proto)")
+    assert binary_get["request"] == {"id": binary_get["response"]["task"]["id"]}
     create = next(e for e in entries if e["method"] == "CreateTask" and e["caller"] == "caller-1")
     # The binary SDK's request and answer, read as proto3 JSON.
     assert create["request"]["metadata"]["reference"] == "setup"
