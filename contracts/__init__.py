@@ -8,6 +8,7 @@ contract and the universal invariants of task executions. It never imports the f
 from __future__ import annotations
 
 from contracts.config import DEFAULT_MAX_EXAMPLES, SUITES, SuiteConfig
+from contracts.dialects import DIALECTS, Dialect
 from contracts.failures import CheckFailed, Failure
 from contracts.report import Report
 from contracts.runner import run
@@ -15,9 +16,11 @@ from contracts.runner import run
 __all__ = [
     # configuration
     "DEFAULT_MAX_EXAMPLES",
+    "DIALECTS",
     "SUITES",
     # failures
     "CheckFailed",
+    "Dialect",
     "Failure",
     # running
     "Report",

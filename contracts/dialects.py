@@ -26,6 +26,7 @@ __all__ = [
     "Dialect",
     "draw_dialect",
     "encode_message",
+    "json_bytes",
     "parse_dialects",
     "variants",
 ]
@@ -79,6 +80,11 @@ def parse_dialects(text: str) -> tuple[str, ...]:
             f"unknown dialect(s) {', '.join(unknown) or '(none)'}; choose from {','.join(DIALECTS)}"
         )
     return chosen
+
+
+def json_bytes(message: object) -> bytes:
+    """``message`` as the JSON a client sends: UTF-8, no NaN or Infinity."""
+    return json_bytes(message)
 
 
 def encode_message(dialect: Dialect, operation: str, message: object) -> bytes:

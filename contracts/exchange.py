@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from contracts.dialects import JSON_POST, Dialect, encode_message
+from contracts.dialects import JSON_POST, Dialect, encode_message, json_bytes
 from openapi import METHODS_BY_NAME, SERVICE
 from openapi.dialects import BinaryError, GzipError, build_get_query, from_binary, gunzip, gzip_body
 
@@ -161,7 +161,7 @@ def encode_body(body: object) -> bytes:
     """The bytes sent for a generated body: raw bytes as they are, anything else as JSON."""
     if isinstance(body, bytes):
         return body
-    return json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return json_bytes(body)
 
 
 def _printable_json(body: bytes) -> str | None:
@@ -205,19 +205,20 @@ def curl_command(
         escaped = "".join(f"\\{byte:03o}" for byte in body)
         prefix = f"printf '{escaped}' | "
         parts += ["--data-binary", "@-"]
-    if (
-        any(
-            name.lower() == "accept-encoding" and value != "identity"
-            for name, value in headers.items()
-        )
-        or any(
-            name.lower() == "content-type" and "proto" in value for name, value in headers.items()
-        )
-        or "encoding=proto" in url
-    ):
-        parts += ["--output", "-"]
+    if _answer_may_be_binary(headers, url):
+        parts += ["--output", "-"]  # curl refuses to print binary to a terminal otherwise
     parts.append(shlex.quote(url))
     return prefix + " ".join(parts)
+
+
+def _answer_may_be_binary(headers: Mapping[str, str], url: str) -> bool:
+    """Whether the answer may be binary protobuf or gzip, by what the request asked for."""
+    lower = {name.lower(): value for name, value in headers.items()}
+    return (
+        lower.get("accept-encoding", "identity") != "identity"
+        or "proto" in lower.get("content-type", "")
+        or "encoding=proto" in url
+    )
 
 
 Observer = Callable[[str, Exchange], None]

@@ -67,6 +67,7 @@ class Findings:
     skipped: dict[str, str] = field(default_factory=dict)
     # By dialect family: requests sent in it, and failed checks on their answers.
     dialect_requests: dict[str, int] = field(default_factory=dict)
+    dialect_cases: dict[str, int] = field(default_factory=dict)  # generated cases only
     dialect_failures: dict[str, int] = field(default_factory=dict)
 
     def add(self, failure: Failure) -> None:
@@ -101,9 +102,12 @@ class Findings:
         with self._lock:
             self.skipped[suite] = reason
 
-    def count_case(self, suite: str) -> None:
+    def count_case(self, suite: str, family: str | None = None) -> None:
+        """One case of ``suite``; of the dialect ``family`` too, when it drew one."""
         with self._lock:
             self.cases[suite] = self.cases.get(suite, 0) + 1
+            if family is not None:
+                self.dialect_cases[family] = self.dialect_cases.get(family, 0) + 1
 
     @property
     def failures(self) -> list[Failure]:

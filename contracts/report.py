@@ -35,6 +35,7 @@ class Report:
     # Suites that judged nothing, and why (no --second-token, ...): never shown as ok.
     skipped: dict[str, str] = field(default_factory=dict)
     dialect_requests: dict[str, int] = field(default_factory=dict)
+    dialect_cases: dict[str, int] = field(default_factory=dict)
     dialect_failures: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -112,7 +113,8 @@ class Report:
         return "\n".join(lines)
 
     def _dialect_lines(self) -> list[str]:
-        """A line per dialect: the requests sent in it, the failed checks on its answers.
+        """A line per dialect: the generated cases (positive, negative, auth, stateful) and
+        all requests sent in it, and the failed checks on its answers.
 
         A method with side effects has no Connect GET, so a run of ``get`` alone still
         sends those as JSON POST: that is why ``json`` may be listed though not chosen.
@@ -124,7 +126,10 @@ class Report:
             failed = self.dialect_failures.get(family, 0)
             verdict = "ok" if not failed else f"{failed} failed check(s)"
             requests = self.dialect_requests.get(family, 0)
-            lines.append(f"  dialect {family:<6} {requests:>5} requests   {verdict}")
+            cases = self.dialect_cases.get(family, 0)
+            lines.append(
+                f"  dialect {family:<6} {cases:>5} cases {requests:>6} requests   {verdict}"
+            )
         return [*lines, ""] if lines else []
 
     def write_junit(self, path: str | Path) -> None:

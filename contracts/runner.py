@@ -146,6 +146,7 @@ def run(config: SuiteConfig, progress: Progress | None = _stderr) -> Report:
         cases=dict(findings.cases),
         requests=findings.requests,
         dialect_requests=dict(findings.dialect_requests),
+        dialect_cases=dict(findings.dialect_cases),
         dialect_failures=dict(findings.dialect_failures),
         seconds=time.monotonic() - started,
         transient=dict(findings.transient),

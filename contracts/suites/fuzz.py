@@ -153,9 +153,10 @@ def _fuzz_operation(
         body = prepare(case)
         if body is None:
             return
-        ctx.findings.count_case(suite)
+        dialect = dialect_for(body)
+        ctx.findings.count_case(suite, dialect.family)
         exchange = ctx.client.send(
-            suite, operation, body, authenticated=authenticated, dialect=dialect_for(body)
+            suite, operation, body, authenticated=authenticated, dialect=dialect
         )
         ctx.check(suite, exchange, checks)
 

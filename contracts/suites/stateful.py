@@ -137,7 +137,7 @@ def run_stateful(ctx: RunContext) -> None:
             dialect = draw_dialect(ctx.seed, operation, body, ctx.config.dialects)
             # Paced, retried and recorded as every other request of the run.
             exchange = client.send(_SUITE, operation, body, dialect=dialect)
-            ctx.findings.count_case(_SUITE)
+            ctx.findings.count_case(_SUITE, dialect.family)
             valid = ctx.document.accepts_on_the_wire(exchange.operation, exchange.request_json)
             # A link may fill a field so that the request breaks the document; such a request
             # proves nothing about acceptance, only the common checks apply to its answer.

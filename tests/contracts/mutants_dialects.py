@@ -4,6 +4,10 @@
 wrap the fake's ASGI app with :class:`WireRewrite`, which shows a mutant the request as
 it came (HTTP method, query, headers) and the fake's answer as bytes. Messages are read
 and written with the shared codecs of :mod:`openapi.dialects`, as the suite reads them.
+
+:class:`AsJsonPost` goes the other way: it hands the JSON mutants every request as a JSON
+POST and gives the answer back in the request's dialect, so each JSON mutant is a defect
+in every dialect, and the suite must find it whatever dialect its cases draw.
 """
 
 from __future__ import annotations
@@ -13,10 +17,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from openapi.dialects import from_binary, parse_get_query, to_binary
+from openapi.dialects import (
+    BinaryError,
+    GetQueryError,
+    GzipError,
+    from_binary,
+    gunzip,
+    parse_get_query,
+    to_binary,
+)
 from openapi.methods import METHODS_BY_NAME
 
-__all__ = ["DIALECT_MUTANTS", "Call", "DialectMutant", "WireRewrite"]
+__all__ = ["DIALECT_MUTANTS", "AsJsonPost", "Call", "DialectMutant", "WireRewrite"]
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -111,6 +123,111 @@ class WireRewrite:
             call.body = b"".join(parts)
             if call.operation in METHODS_BY_NAME:
                 self.mutant.after(call)
+        call.set_header(b"content-length", str(len(call.body)).encode())
+        await send(
+            {"type": "http.response.start", "status": call.status, "headers": call.response_headers}
+        )
+        await send({"type": "http.response.body", "body": call.body})
+
+
+_LIMIT = 4 * 1024 * 1024
+
+
+def _as_json(scope: Any, body: bytes) -> tuple[bytes, str] | None:
+    """A dialect request's message as JSON bytes and the codec it came in; None for a
+    request that is no well-formed dialect request (left as it came)."""
+    operation = METHODS_BY_NAME.get(str(scope["path"]).rsplit("/", 1)[-1])
+    if operation is None:
+        return None
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    try:
+        if scope["method"] == "GET":
+            if operation.has_side_effects:
+                return None  # no Connect GET: the server must refuse it (405)
+            query = parse_get_query(scope.get("query_string", b""))
+            codec, message, compression = query.encoding, query.message, query.compression
+        elif scope["method"] == "POST":
+            media = headers.get("content-type", "").split(";")[0].strip()
+            codec = {"application/json": "json", "application/proto": "proto"}.get(media, "")
+            message, compression = body, headers.get("content-encoding", "identity")
+        else:
+            return None
+        if codec not in ("json", "proto") or compression not in ("gzip", "identity"):
+            return None
+        if compression == "gzip":
+            message = gunzip(message, _LIMIT)
+        if codec == "proto":
+            message = json.dumps(from_binary(operation.request, message)).encode()
+    except (GetQueryError, GzipError, BinaryError):
+        return None
+    return message, codec
+
+
+class AsJsonPost:
+    """ASGI middleware: every dialect request goes on as a JSON POST (for the JSON
+    mutants inside); a binary request's successful answer comes back binary."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        translated = _as_json(scope, body)
+        codec = "json"
+        if translated is not None:
+            body, codec = translated
+            keep = [
+                (k, v)
+                for k, v in scope["headers"]
+                if k.lower() not in (b"content-type", b"content-encoding", b"content-length")
+            ]
+            scope = {
+                **scope,
+                "method": "POST",
+                "query_string": b"",
+                "headers": [
+                    *keep,
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        sent = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        call = Call(scope["method"], str(scope["path"]).rsplit("/", 1)[-1], b"", {})
+        parts: list[bytes] = []
+
+        async def capture(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                call.status = message["status"]
+                call.response_headers = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                parts.append(message.get("body", b""))
+
+        await self.app(scope, replay, capture)
+        call.body = b"".join(parts)
+        if codec == "proto" and call.status == 200 and call.operation in METHODS_BY_NAME:
+            model = METHODS_BY_NAME[call.operation].response
+            try:
+                call.body = to_binary(model, json.loads(call.body))
+                call.set_header(b"content-type", b"application/proto")
+            except (BinaryError, ValueError):
+                pass  # a defect binary cannot carry (a renamed enum): it goes back as JSON
         call.set_header(b"content-length", str(len(call.body)).encode())
         await send(
             {"type": "http.response.start", "status": call.status, "headers": call.response_headers}

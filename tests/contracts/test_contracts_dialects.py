@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import uuid
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +20,7 @@ from contracts.dialects import DIALECTS, Dialect, variants
 from contracts.exchange import Client
 from tests.contracts.mutants import serve
 from tests.contracts.mutants_dialects import DIALECT_MUTANTS, DialectMutant, WireRewrite
+from tests.contracts.test_contracts_plugin import _pytest as run_pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -85,3 +88,59 @@ def test_contracts_curl_reproduction_repeats_the_dialect(mock_url: str, dialect:
         timeout=30,
     ).stdout
     assert replayed == exchange.content, exchange.curl
+
+
+def test_contracts_dialects_option_picks_what_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    mutant = next(m for m in DIALECT_MUTANTS if m.name == "binary_refused")
+    common = ["--only", "positive", "--max-examples", "3", "--seed", "5"]
+    with serve(None, wrap=lambda app: WireRewrite(app, mutant)) as url:
+        # JSON alone never meets the defect; binary does, and the summary says where.
+        assert main(["--base-url", url, "--dialects", "json", *common]) == 0
+        out = capsys.readouterr().out
+        assert "dialect json" in out and "dialect proto" not in out
+        assert main(["--base-url", url, "--dialects", "proto", *common]) == 1
+        out = capsys.readouterr().out
+    assert "dialect_supported" in out and "(in proto)" in out
+    proto_line = next(line for line in out.splitlines() if "dialect proto" in line)
+    assert "failed check(s)" in proto_line, out
+
+
+def test_contracts_unknown_dialect_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as usage:
+        main(["--base-url", "http://127.0.0.1:9", "--dialects", "json,xml"])
+    assert usage.value.code == 2
+    assert "unknown dialect(s) xml" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="unknown dialect"):
+        SuiteConfig(base_url="http://127.0.0.1:9", dialects=("soap",))
+
+
+def test_contracts_plugin_takes_contracts_dialects(tmp_path: Path) -> None:
+    mutant = next(m for m in DIALECT_MUTANTS if m.name == "binary_refused")
+    with serve(None, wrap=lambda app: WireRewrite(app, mutant)) as url:
+        args = ["--contracts-base-url", url, "--contracts-only", "lifecycle"]
+        refused = run_pytest(tmp_path, *args, "--contracts-dialects", "proto")
+        passed = run_pytest(tmp_path, *args, "--contracts-dialects", "json")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "dialect_supported" in refused.stdout
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+@pytest.mark.parametrize("codec", ["json", "proto"])
+def test_contracts_client_reads_a_gzipped_answer(mock_url: str, codec: str) -> None:
+    environment = str(uuid.uuid4())
+    gzip_dialect = Dialect("gzip", codec)
+    with Client(mock_url, f"gzip-{codec}") as client:
+        for index in range(12):
+            task = {
+                "environmentId": environment,
+                "metadata": {"name": f"task {index}", "reference": f"gzip-{index}"},
+                "spec": {"command": "echo " + "x" * 100},
+            }
+            assert client.send("test", "CreateTask", task, dialect=gzip_dialect).status == 200
+        listed = client.send(
+            "test", "ListTasks", {"filter": {"environmentIds": [environment]}}, dialect=gzip_dialect
+        )
+    # Large enough for the fake to compress it: the client undid the gzip itself.
+    assert listed.response_headers.get("content-encoding") == "gzip"
+    assert listed.decode_problem is None
+    assert len(listed.body["tasks"]) == 12
