@@ -88,6 +88,11 @@ DIALECTS_AGREE = "dialects_agree"
 PROTOCOL_REFUSAL = "connect_protocol_refusal"
 
 _CODES = {code.name: code for code in Code}
+# How a server may refuse another caller's resource: hide it, or say it is not theirs.
+_DENIALS = frozenset({(404, "not_found"), (403, "permission_denied")})
+_STOPPED = "TASK_EXECUTION_PHASE_STOPPED"
+# The list fields of ListTasks and ListTaskExecutions answers.
+_LISTED = ("tasks", "taskExecutions")
 # Errors a valid request may still meet: its subject may not exist or be in the wrong
 # state, the caller may lack rights to a random environment, or be rate limited.
 _SATISFIABILITY_CODES = frozenset(
@@ -302,12 +307,6 @@ def other_caller_denied(exchange: Exchange, document: Document) -> None:
             'HTTP 404 {"code": "not_found"} or HTTP 403 {"code": "permission_denied"}: '
             "the resource belongs to another caller",
         )
-
-
-_STOPPED = "TASK_EXECUTION_PHASE_STOPPED"
-_DENIALS = frozenset({(404, "not_found"), (403, "permission_denied")})
-# The list fields of ListTasks and ListTaskExecutions answers.
-_LISTED = ("tasks", "taskExecutions")
 
 
 def other_caller_lists_exclude(hidden: frozenset[str]) -> Check:

@@ -59,6 +59,9 @@ STATUS_STEPS_IN_PLAN = "status_steps_in_plan"
 # sequentially", and "if a step is missing it has not yet started": a step of a group has
 # started only when every step of the groups before it has started and finished.
 PLAN_GROUPS_IN_ORDER = "plan_groups_in_order"
+# A step shown in these phases may be listed ahead of its start ("missing" implies "not
+# started", not the other way round), so it says nothing about the order of the groups.
+_NOT_STARTED = frozenset({"", "TASK_EXECUTION_PHASE_UNSPECIFIED", "TASK_EXECUTION_PHASE_PENDING"})
 
 _EXECUTION_FACTS = ("createdAt", "creator", "taskId", "environmentId", "startedAt", "completedAt")
 # Facts that are set once, later than the first sighting: a later read may not lose them.
@@ -285,7 +288,7 @@ def _group_order_problems(
     """A started step of group n while a step of an earlier group is missing or unfinished."""
     unfinished: list[str] = []  # steps of the groups so far that had not finished
     for number, group in enumerate(groups, 1):
-        started = [step for step in group if step in phases]
+        started = [step for step in group if phases.get(step, "") not in _NOT_STARTED]
         if started and unfinished:
             return [
                 CheckFailed(

@@ -41,8 +41,9 @@ _MAX_PAGES = 10  # the second caller may have tasks of its own; ours would be am
 _PROBED = 3  # read-only: how many of the first caller's tasks and executions are probed
 
 
-class _GaveUp(Exception):
-    """A call kept failing transiently (429/503): the probe cannot go on, nor judge."""
+class _CannotProbe(Exception):
+    """The probe cannot go on, nor judge: a call kept failing transiently (429/503), or
+    the first caller could not make or read what the second is to be denied."""
 
 
 class _Probe:
@@ -57,7 +58,7 @@ class _Probe:
         exchange = client.send(SUITE, operation, body)
         self.ctx.check(SUITE, exchange, COMMON_CHECKS + checks)
         if exchange.transient:
-            raise _GaveUp(operation)
+            raise _CannotProbe(f"{operation} kept answering {exchange.describe(60)}")
         return exchange
 
     def owned(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +72,7 @@ class _Probe:
                     f"{exchange.describe(160)}; pass an environment the token may create "
                     "tasks in with --environment-id"
                 )
-            raise _GaveUp(f"{operation} of the first caller ({exchange.describe(120)})")
+            raise _CannotProbe(f"the first caller's {operation} got {exchange.describe(120)}")
         result: dict[str, Any] = exchange.body
         return result
 
@@ -135,7 +136,7 @@ class _Probe:
         started = self.owned("StartTask", {"id": task_id}).get("taskExecution")
         execution_id = str((started or {}).get("id"))
         if not isinstance(task, dict) or not isinstance(started, dict):
-            raise _GaveUp("the first caller's task or execution has no body")
+            raise _CannotProbe("the first caller's task or execution came without a body")
 
         self.denied("GetTask", {"id": task_id})
         self.denied("UpdateTask", {"id": task_id, "metadata": {"name": "Taken over"}})
@@ -213,8 +214,8 @@ def run_callers(ctx: RunContext) -> None:
             else:
                 probe.probe_created()
             ctx.findings.count_case(SUITE)
-        except _GaveUp as gave_up:
-            ctx.findings.skip(SUITE, f"gave up: {gave_up} kept failing")
-            ctx.progress(f"  {SUITE:<9} {name} gave up: {gave_up}")
+        except _CannotProbe as cannot:
+            ctx.findings.skip(SUITE, f"could not probe: {cannot}")
+            ctx.progress(f"  {SUITE:<9} {name} could not probe: {cannot}")
             return
     ctx.progress(f"  {SUITE:<9} {name:<26} done")

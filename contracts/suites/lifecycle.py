@@ -445,11 +445,26 @@ class _Scenarios:
     def run_dependent(self) -> None:
         """The task that depends on another: a plan of two groups, watched to the end.
 
-        What it asserts is in the ledger (:mod:`contracts.invariants`), which sees every
-        read: the groups run one after the other, step statuses are the plan's.
+        The new execution is listed at once; the rest is asserted by the ledger
+        (:mod:`contracts.invariants`), which sees every read: the groups run one after the
+        other, step statuses are the plan's.
         """
         check = EXECUTION_REACHES_TERMINAL_PHASE
-        self._wait_terminal(check, self._start(check, self.test_id))
+        execution_id = self._start(check, self.test_id)
+        # Listed from its start, not only once finished (and its status there is the one
+        # GetTaskExecution gives at the same version: the ledger compares them).
+        listed = self.ok(
+            LIST_FILTER_HONOURED, "ListTaskExecutions", {"filter": {"taskIds": [self.test_id]}}
+        )
+        ids = [str(e.get("id")) for e in listed.get("taskExecutions", []) if isinstance(e, dict)]
+        if execution_id not in ids:
+            self.fail(
+                LIST_FILTER_HONOURED,
+                f"ListTaskExecutions filtered by taskIds [{self.test_id}] right after "
+                f"StartTask returned {ids}",
+                f"execution {execution_id}, started by that StartTask",
+            )
+        self._wait_terminal(check, execution_id)
 
     def _stop_changes_nothing(self, finished: dict[str, Any]) -> None:
         """StopTaskExecution on a finished execution: every later read shows it unchanged.

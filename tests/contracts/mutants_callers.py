@@ -197,6 +197,15 @@ def _answer_the_endless_token(exchange: Exchange) -> None:
         exchange.status, exchange.response = 200, {"pagination": {"nextToken": _ENDLESS}}
 
 
+def _lists_only_finished(exchange: Exchange) -> None:
+    """ListTaskExecutions shows an execution only once it has finished."""
+    if exchange.operation == "ListTaskExecutions" and isinstance(exchange.response, dict):
+        executions = exchange.response.get("taskExecutions", [])
+        exchange.response["taskExecutions"] = [
+            e for e in executions if e.get("status", {}).get("phase") in _TERMINAL
+        ]
+
+
 def _promises() -> list[Mutant]:
     frozen = Mutant(
         "status_version_frozen",
@@ -225,7 +234,13 @@ def _promises() -> list[Mutant]:
     at_once = Mutant(
         "plan_groups_run_at_once", "lifecycle", "plan_groups_in_order", after=_groups_at_once
     )
-    return [frozen, early, rewritten, renamed, endless, at_once]
+    late = Mutant(
+        "execution_listed_only_when_finished",
+        "lifecycle",
+        "list_filter_honoured",
+        after=_lists_only_finished,
+    )
+    return [frozen, early, rewritten, renamed, endless, at_once, late]
 
 
 PROMISE_MUTANTS: list[Mutant] = _promises()

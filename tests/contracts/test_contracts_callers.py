@@ -87,12 +87,18 @@ def test_callers_read_only_probes_what_the_first_caller_lists(mock_url: str) -> 
             {"environmentId": env, "metadata": {"name": "Owned", "reference": "owned"}},
         )["task"]
         owner.call("StartTask", {"id": task["id"]})
+        second = MockClient(mock_url, "contracts-callers-read-only-second")
+        second.reset()
         report = run(
-            _callers(mock_url, token=owner.token, read_only=True),
+            _callers(mock_url, token=owner.token, second_token=second.token, read_only=True),
             progress=None,
         )
         assert report.ok and not report.skipped, report.summary()
         assert report.cases == {"callers": 1}
+        methods = {entry["method"] for entry in second.journal()}
+        second.close()
+        assert {"GetTask", "GetTaskExecution", "ListTasks"} <= methods
+        assert methods <= {"GetTask", "GetTaskExecution", "ListTasks", "ListTaskExecutions"}
         # Read-only: the second caller only read; the owner's task and execution are as
         # they were, and nothing was created.
         assert report.cleanup is not None and report.cleanup.tasks_created == 0
@@ -169,3 +175,20 @@ def test_callers_second_token_the_server_refuses_is_a_setup_problem(deployment_u
     config = _callers(deployment_url, token="owner", second_token="stranger")
     with pytest.raises(SetupError, match="refuses the second token"):
         run(config, progress=None)
+
+
+def test_callers_that_cannot_probe_say_so_and_give_no_verdict(deployment_url: str) -> None:
+    owner = MockClient(deployment_url, "owner")
+    owner.reset()
+    owner.faults({"method": "StartTask", "code": "unavailable", "times": 100})
+    try:
+        report = run(
+            _callers(deployment_url, token="owner", environment_ids=(_ENV,), retries=0),
+            progress=None,
+        )
+    finally:
+        owner.reset()
+        owner.close()
+    assert report.ok and report.exit_status == 2, report.summary()
+    assert report.skipped["callers"].startswith("could not probe: StartTask kept answering")
+    assert "NOT RUN: could not probe" in report.summary()

@@ -250,7 +250,7 @@ def test_deployment_read_only_calls_only_reads(tenant: MockClient) -> None:
     report = run(_config(tenant, read_only=True), progress=None)
     assert report.ok, report.summary()
     assert {method for method, _ in _calls(tenant)} == _READS
-    assert report.config.suites == ("positive", "negative", "auth", "lifecycle")
+    assert report.config.suites == ("positive", "negative", "auth", "lifecycle", "callers")
     assert report.cleanup is not None and report.cleanup.tasks_created == 0
 
 

@@ -194,6 +194,8 @@ def test_promises_plan_groups_run_one_after_another() -> None:
     assert not _failed(ExecutionLedger, with_steps(a="RUNNING"))
     assert not _failed(ExecutionLedger, with_steps(a="SUCCEEDED", b="SUCCEEDED", c="RUNNING"))
     assert not _failed(ExecutionLedger, with_steps(a="FAILED", b="STOPPED"))
+    # A later step listed ahead of its start, as PENDING, has not started.
+    assert not _failed(ExecutionLedger, with_steps(a="RUNNING", b="RUNNING", c="PENDING"))
     in_order = "plan_groups_in_order"
     assert _failed(ExecutionLedger, with_steps(a="SUCCEEDED", b="RUNNING", c="RUNNING")) == {
         in_order
