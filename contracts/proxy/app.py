@@ -10,7 +10,6 @@ Anything else (a fake's ``/_mock/*``) is streamed through and never judged.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import time
@@ -286,8 +285,8 @@ class ProxyApp:
             response.status,
             answer,
             content,
+            (started, received),
         )
-        exchange = dataclasses.replace(exchange, sent_at=started, received_at=received)
         violations = self.judge.judge(exchange, caller_key(plain.get("authorization")))
         self.log.add(violations)
         response_headers = _expose([*response_headers, (HEADER, header_value(violations))])
@@ -345,8 +344,10 @@ def _exchange(
     status: int,
     response_headers: dict[str, str],
     raw: bytes,
+    times: tuple[float, float],
 ) -> Exchange:
-    """The exchange the checks judge: what the client sent, and the answer as it came."""
+    """The exchange the checks judge: what the client sent, and the answer as it came
+    (``times``: when the proxy received the request, and when the answer had arrived)."""
     content, problem = undo_content_encoding(response_headers, raw)
     return Exchange(
         operation=operation,
@@ -356,8 +357,8 @@ def _exchange(
         status=status,
         response_headers=response_headers,
         content=content,
-        sent_at=0.0,
-        received_at=0.0,
+        sent_at=times[0],
+        received_at=times[1],
         curl=curl_command(url, headers, body, TOKEN_VARIABLE, http_method),
         dialect=call.dialect,
         http_method=http_method,
