@@ -21,9 +21,9 @@ from typing import Any
 
 import httpx
 
-from contracts.record import ANONYMOUS, Entry, RecordingError, read_recording
 from contracts.report import EXIT_FAILED, EXIT_NO_VERDICT, EXIT_OK
 from openapi import SERVICE
+from openapi.recording import ANONYMOUS, Entry, RecordingError, read_recording
 
 __all__ = ["Difference", "Replayer", "main", "shape_differences"]
 

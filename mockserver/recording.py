@@ -4,7 +4,8 @@
 export (``GET /_mock/state``'s format) holding one caller's tasks and executions as the
 recorded server last showed them; ``PUT /_mock/state`` with a token loads it as that
 token's tenant, so the same reads return the same resources. The recording format is
-documented in ``docs/proxy.md``; this module reads it without importing the suite.
+documented in ``docs/proxy.md`` and read by :mod:`openapi.recording`, below the fake and
+the suite alike (the fake never imports the suite).
 
 - A task is its last rendering in any answer (CreateTask, GetTask, ListTasks); an
   UpdateTask answered ``ok`` after it applies the fields it sent; a DeleteTask answered
@@ -26,51 +27,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mockserver.domain.timestamps import format_timestamp, micros_to_seconds, parse_timestamp
 from mockserver.domain.types import JsonObject, Micros
+from openapi.recording import ANONYMOUS, Entry, RecordingError, read_recording
 
-__all__ = ["RECORDING_FORMAT", "RecordingError", "convert", "main", "read_entries"]
+__all__ = ["convert", "main"]
 
-RECORDING_FORMAT = 1
 _PENDING_US: Micros = 1_000_000  # the fake's default pending delay
 _STEP_US: Micros = 2_000_000  # ... and step duration
 _SUCCEEDED = "TASK_EXECUTION_PHASE_SUCCEEDED"
 _FAILED = "TASK_EXECUTION_PHASE_FAILED"
 _STOPPED = "TASK_EXECUTION_PHASE_STOPPED"
 _TERMINAL = frozenset({_SUCCEEDED, _FAILED, _STOPPED})
-
-
-class RecordingError(ValueError):
-    """The recording cannot be read or converted; the message says where and why."""
-
-
-def read_entries(path: Path) -> Iterator[JsonObject]:
-    """The recording's lines as objects, checked for the format this module reads."""
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as error:
-        raise RecordingError(f"{path}: {error.strerror or error}") from None
-    with handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-            except ValueError as error:
-                raise RecordingError(f"{path}:{number}: not JSON ({error})") from None
-            if not isinstance(entry, dict) or entry.get("format") != RECORDING_FORMAT:
-                found = entry.get("format") if isinstance(entry, dict) else None
-                raise RecordingError(
-                    f"{path}:{number}: format {found!r} (this version reads format "
-                    f"{RECORDING_FORMAT})"
-                )
-            if not isinstance(entry.get("time"), str) or not isinstance(entry.get("caller"), str):
-                raise RecordingError(f"{path}:{number}: 'time' and 'caller' must be strings")
-            yield entry
 
 
 @dataclass
@@ -116,13 +88,13 @@ def _apply_update(task: JsonObject, request: JsonObject) -> JsonObject:
     return updated
 
 
-def _replay(entries: list[JsonObject]) -> _Tenant:
+def _replay(entries: list[Entry]) -> _Tenant:
     tenant = _Tenant()
     for entry in entries:
-        when = parse_timestamp(entry["time"])
+        when = _when(entry)
         tenant.last_us = max(tenant.last_us or when, when)
-        method, request, response = entry.get("method"), entry.get("request"), entry.get("response")
-        if entry.get("status") != 200 or not isinstance(response, dict):
+        method, request, response = entry.method, entry.request, entry.response
+        if entry.status != 200 or not isinstance(response, dict):
             continue
         request = request if isinstance(request, dict) else {}
         named = str(request.get("id", ""))
@@ -274,22 +246,29 @@ def _stop_before_the_end(plan: list[JsonObject], running_us: Micros, stopped_us:
             step["duration"] = step["duration"] + extra
 
 
-def convert(entries: Sequence[JsonObject], caller: str | None = None) -> JsonObject:
+def _when(entry: Entry) -> Micros:
+    try:
+        return parse_timestamp(entry.time)
+    except ValueError as error:
+        raise RecordingError(f"entry #{entry.seq}: time {entry.time!r}: {error}") from None
+
+
+def convert(entries: Sequence[Entry], caller: str | None = None) -> JsonObject:
     """The export (``PUT /_mock/state``) of one caller's resources in ``entries``.
 
     ``caller`` may be left out when the recording has one caller (besides ``anonymous``).
     """
-    callers = list(dict.fromkeys(str(e["caller"]) for e in entries if e["caller"] != "anonymous"))
+    callers = list(dict.fromkeys(e.caller for e in entries if e.caller != ANONYMOUS))
     if caller is None:
         if len(callers) > 1:
             raise RecordingError(
                 f"the recording has {len(callers)} callers ({', '.join(callers)}); "
                 "choose one with --caller"
             )
-        caller = callers[0] if callers else "anonymous"
+        caller = callers[0] if callers else ANONYMOUS
     elif caller not in callers:
         raise RecordingError(f"no caller {caller!r} in the recording ({', '.join(callers)})")
-    tenant = _replay([entry for entry in entries if entry["caller"] == caller])
+    tenant = _replay([entry for entry in entries if entry.caller == caller])
     references = {
         task_id: str((task.get("metadata") or {}).get("reference", ""))
         for task_id, task in tenant.tasks.items()
@@ -324,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        document = convert(list(read_entries(args.file)), args.caller)
+        document = convert(list(read_recording(args.file)), args.caller)
     except (RecordingError, ValueError) as error:
         print(f"mockserver import-recording: error: {error}", file=sys.stderr)
         return 1

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from mockserver.recording import RecordingError, convert, main, read_entries
+from mockserver.recording import convert, main
 from mockserver.testing import MockClient, MockServer
+from openapi.recording import Entry, RecordingError, read_recording
 from tests.support.factories import ENV
 
 SCENARIO = """
@@ -77,6 +78,10 @@ def _last(entries: list[dict[str, Any]]) -> dict[str, Any]:
     return found
 
 
+def _parsed(lines: list[dict[str, Any]]) -> list[Entry]:
+    return [Entry.from_json(line, f"line {index}") for index, line in enumerate(lines, 1)]
+
+
 def _comparable(execution: dict[str, Any]) -> dict[str, Any]:
     copy: dict[str, Any] = json.loads(json.dumps(execution))
     copy["status"].pop("logUrl", None)
@@ -104,7 +109,7 @@ def test_recording_every_phase_is_rendered_as_last_recorded() -> None:
         _read(recorder, running)
         recorder.call("DeleteTask", {"id": flaky})
         recorder.call("UpdateTask", {"id": build, "metadata": {"name": "Build all"}})
-        state = convert(recorder.entries)
+        state = convert(_parsed(recorder.entries))
         expected = _last(recorder.entries)
         del expected[pending]  # last seen PENDING at its start; read below as it is now
         del expected[stopped]  # last seen RUNNING, then stopped: checked below
@@ -143,8 +148,8 @@ def _line(caller: str) -> dict[str, Any]:
 
 def test_recording_of_several_callers_needs_one_chosen() -> None:
     with pytest.raises(RecordingError, match=r"2 callers \(caller-1, caller-2\)"):
-        convert([_line("caller-1"), _line("caller-2")])
-    assert convert([_line("caller-1"), _line("caller-2")], "caller-2")["tenants"] == {
+        convert(_parsed([_line("caller-1"), _line("caller-2")]))
+    assert convert(_parsed([_line("caller-1"), _line("caller-2")]), "caller-2")["tenants"] == {
         "caller-2": {"tasks": [], "executions": [], "clock": "2026-01-01T00:00:00Z"}
     }
 
@@ -155,6 +160,6 @@ def test_recording_of_another_format_is_refused_naming_the_line(
     path = tmp_path / "calls.jsonl"
     path.write_text(json.dumps(_line("caller-1")) + "\n" + json.dumps({"format": 2}) + "\n")
     with pytest.raises(RecordingError, match=r"calls.jsonl:2: format 2"):
-        list(read_entries(path))
+        list(read_recording(path))
     assert main([str(path)]) == 1
     assert "calls.jsonl:2: format 2 (this version reads format 1)" in capsys.readouterr().err
