@@ -1,7 +1,8 @@
 """``python -m contracts replay FILE --base-url URL``: a recording, sent again, compared.
 
-The recorded requests go to the implementation in order, as proto3 JSON over POST
-(whatever dialect they were recorded in; the messages are the same). Ids are mapped: a
+The recorded requests go to the implementation in order, each in the dialect it was
+recorded in (binary, Connect GET, gzip: sent and read by the suite's own client). Ids are
+mapped: a
 value the recording's responses carried (a task or execution id, a page token) and the
 new server answered differently is replaced by the new one in every later request, so a
 later GetTask asks for the task this server created. Each answer is compared with the
@@ -21,11 +22,13 @@ from typing import Any
 
 import httpx
 
+from contracts.dialects import DIALECTS, JSON_POST, Dialect
+from contracts.exchange import Client
 from contracts.report import EXIT_FAILED, EXIT_NO_VERDICT, EXIT_OK
-from openapi import SERVICE
+from openapi.dialects import BinaryError
 from openapi.recording import ANONYMOUS, Entry, RecordingError, read_recording
 
-__all__ = ["Difference", "Replayer", "main", "shape_differences"]
+__all__ = ["Difference", "Replayer", "dialect_named", "main", "shape_differences"]
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _ENUM = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$")  # TASK_EXECUTION_PHASE_RUNNING
@@ -106,10 +109,14 @@ def shape_differences(
 class Replayer:
     """Sends recorded entries to ``base_url``, mapping ids, and collects differences."""
 
-    def __init__(self, base_url: str, tokens: dict[str, str], http: httpx.Client) -> None:
+    def __init__(
+        self, base_url: str, tokens: dict[str, str], http: httpx.Client, timeout: float = 30.0
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
         self.http = http
+        self.timeout = timeout
+        self._clients: dict[str, Client] = {}
         self.ids: dict[str, str] = {}
         self.differences: list[Difference] = []
         self.sent = 0
@@ -149,41 +156,70 @@ class Replayer:
         ):
             self.ids.setdefault(recorded, got)
 
+    def _client(self, caller: str) -> Client:
+        """The suite's own client, one per caller (its token; anonymous: none is sent)."""
+        client = self._clients.get(caller)
+        if client is None:
+            token = self.token(caller) or ""
+            client = self._clients[caller] = Client(self.base_url, token, timeout=self.timeout)
+        return client
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+
+    def _call(self, entry: Entry, body: Any) -> tuple[int, str | None, Any]:
+        """An RPC in the dialect it was recorded in: status, Connect code, proto3 JSON."""
+        assert entry.method is not None
+        client = self._client(entry.caller)
+        dialect = dialect_named(entry.dialect)
+        authenticated = entry.caller != ANONYMOUS
+        try:
+            exchange = client.send(
+                "replay", entry.method, body, authenticated=authenticated, dialect=dialect
+            )
+        except BinaryError:  # a message with no binary form: as recorded, it was JSON
+            exchange = client.send("replay", entry.method, body, authenticated=authenticated)
+        code = "ok" if exchange.status == 200 else exchange.error_code
+        return exchange.status, code, exchange.body
+
+    def _control(self, entry: Entry, body: Any) -> tuple[int, str | None, Any]:
+        """A path outside the API (a fake's control route), sent as it was recorded."""
+        headers = {"Content-Type": "application/json"}
+        token = self.token(entry.caller)
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        path = "/".join(self.ids.get(part, part) for part in entry.path.split("/"))
+        response = self.http.request(
+            entry.http_method,
+            self.base_url + path,
+            json=body if entry.request is not None else None,
+            headers=headers,
+        )
+        try:
+            got: Any = response.json()
+        except ValueError:
+            got = None
+        return response.status_code, None, got
+
     def replay(self, entry: Entry) -> None:
         label = entry.method or f"{entry.http_method} {entry.path}"
         if entry.method is not None and entry.request is None:
             self.skipped += 1  # a request the recording could not keep as a message
             return
-        headers = {"Content-Type": "application/json", "Connect-Protocol-Version": "1"}
-        token = self.token(entry.caller)
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
         body = self._mapped(entry.request)
         if entry.method is not None:
-            response = self.http.post(
-                f"{self.base_url}/{SERVICE}/{entry.method}", json=body, headers=headers
-            )
+            status, code, got = self._call(entry, body)
         else:
-            path = "/".join(self.ids.get(part, part) for part in entry.path.split("/"))
-            response = self.http.request(
-                entry.http_method,
-                self.base_url + path,
-                json=body if entry.request is not None else None,
-                headers=headers,
-            )
+            status, code, got = self._control(entry, body)
         self.sent += 1
-        try:
-            got: Any = response.json()
-        except ValueError:
-            got = None
-        code = "ok" if response.status_code == 200 else _code(got)
-        if response.status_code != entry.status or (entry.method and code != entry.code):
+        if status != entry.status or (entry.method and code != entry.code):
             self.differences.append(
                 Difference(
                     entry.seq,
                     label,
                     f"recorded HTTP {entry.status} {entry.code or ''}".rstrip()
-                    + f", got HTTP {response.status_code} {code or ''}".rstrip(),
+                    + f", got HTTP {status} {code or ''}".rstrip(),
                 )
             )
             return
@@ -191,6 +227,16 @@ class Replayer:
             for what in shape_differences(entry.response, got, ids=self.ids):
                 self.differences.append(Difference(entry.seq, label, what))
         self._learn(entry.response, got)
+
+
+def dialect_named(name: str) -> Dialect:
+    """The dialect a recording names (``json``, ``proto``, ``get (proto)``, ...); JSON POST
+    for a name this version does not know."""
+    family, _, codec = name.partition(" (")
+    codec = codec.rstrip(")") or family
+    if family in DIALECTS and codec in ("json", "proto"):
+        return Dialect(family, codec)
+    return JSON_POST
 
 
 def _code(body: Any) -> str | None:

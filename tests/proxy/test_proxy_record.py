@@ -18,6 +18,7 @@ import pytest
 from openapi import METHODS_BY_NAME
 from openapi.dialects import build_get_query, to_binary
 from tests.contracts.mutants import MUTANTS, serve
+from tests.contracts.mutants_dialects import DIALECT_MUTANTS, WireRewrite
 from tests.proxy.test_proxy_sdk import lifecycle
 from tests.support.factories import MISSING, task_body
 from tests.support.proxy_process import ProxyProcess
@@ -117,6 +118,18 @@ def test_replay_against_a_broken_server_reports_the_differences(recorded: Path) 
         result = _run("-m", "contracts", "replay", str(recorded), "--base-url", url)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "CreateTask: /task/id: recorded, missing now" in result.stdout
+
+
+def test_replay_speaks_the_recorded_dialect(recorded: Path) -> None:
+    """The binary SDK's calls are replayed in binary: a server refusing it differs."""
+    mutant = next(m for m in DIALECT_MUTANTS if m.name == "binary_refused")
+    with serve(None, wrap=lambda app: WireRewrite(app, mutant)) as url:
+        result = _run("-m", "contracts", "replay", str(recorded), "--base-url", url)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "#1 CreateTask: recorded HTTP 200 ok, got HTTP 415" in result.stdout
+    differing = {int(line.split()[0][1:]) for line in result.stdout.splitlines() if line[:1] == "#"}
+    in_json = {e["seq"] for e in _entries(recorded) if e["dialect"] in ("json", "get (json)")}
+    assert in_json and not differing & in_json  # the JSON calls still agree
 
 
 def _rpc(url: str, token: str, method: str, body: object) -> Any:
