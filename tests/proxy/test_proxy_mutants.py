@@ -12,7 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from openapi import METHODS_BY_NAME
+from openapi.dialects import to_binary
 from tests.contracts.mutants import MUTANTS, Mutant, serve
+from tests.contracts.mutants_dialects import DIALECT_MUTANTS, WireRewrite
 from tests.support.factories import ENV, MISSING, task_body
 from tests.support.proxy_process import ProxyProcess
 
@@ -149,3 +152,21 @@ def test_proxy_reports_an_invalid_request_as_the_clients(
     # The server's 400 to it is right, so the run passes: the client broke the contract.
     assert status == 0, summary
     assert "0 server violation(s), 1 client violation(s)" in summary
+
+
+def test_proxy_names_a_refused_dialect(junit: Path) -> None:
+    mutant = next(m for m in DIALECT_MUTANTS if m.name == "binary_refused")
+    body = to_binary(METHODS_BY_NAME["CreateTask"].request, task_body("binary"))
+    with (
+        serve(None, wrap=lambda app: WireRewrite(app, mutant)) as upstream,
+        _proxy(upstream, junit) as proxy,
+    ):
+        answer = httpx.post(
+            f"{proxy.url}{SERVICE}/CreateTask",
+            content=body,
+            headers={"Content-Type": "application/proto", "Authorization": "Bearer binary"},
+        )
+        status, summary = proxy.finish()
+    assert answer.status_code == 415
+    assert answer.headers["x-contract-violations"].endswith("; dialect_supported")
+    assert "server CreateTask: dialect_supported" in summary and status == 1
