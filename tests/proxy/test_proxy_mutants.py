@@ -126,11 +126,13 @@ def test_proxy_names_the_broken_check(
         assert "x-contract-violations" in answer.headers["access-control-expose-headers"]
         reported = httpx.get(f"{proxy.url}/_contracts/violations").json()["violations"]
         status, summary = proxy.finish()
+        logged = proxy.output()
     server = [v for v in reported if v["side"] == "server"]
     assert check in {v["check"] for v in server}, reported
     named = next(v for v in server if v["check"] == check)
     assert named["curl"].startswith("curl ") and named["dialect"] == "json"
-    assert "proxy-mutants" not in str(reported) + summary  # the token never shows
+    assert f"server violation: {named['method']} [json] {check}" in logged
+    assert "proxy-mutants" not in str(reported) + summary + logged  # the token never shows
     assert f"server {named['method']}: {check}" in summary
     assert status == 1, summary
     assert f'type="{check}"' in junit.read_text()
