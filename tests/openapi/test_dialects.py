@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from openapi.dialects import (
     BinaryError,
@@ -80,3 +82,10 @@ def test_dialects_get_query_reads_back_what_it_wrote(
 def test_dialects_get_query_refuses_a_missing_message() -> None:
     with pytest.raises(GetQueryError, match="'message' parameter is required"):
         parse_get_query(b"encoding=json")
+
+
+@given(message=st.binary(max_size=200), encoding=st.sampled_from(["json", "proto"]))
+def test_dialects_get_query_round_trips_any_bytes(message: bytes, encoding: str) -> None:
+    for use_base64 in (True, False):
+        query = build_get_query(encoding, message, use_base64=use_base64)
+        assert parse_get_query(query.encode("ascii")).message == message
