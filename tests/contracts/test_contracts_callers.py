@@ -130,6 +130,9 @@ def test_callers_broken_authorization_is_caught(mutant: Mutant) -> None:
     if mutant.name in SINGLE_DEFECT:
         assert report.failed_checks == {mutant.check}, report.summary()
     assert all(failure.suite == "callers" for failure in report.failures)
+    # The second caller's requests are reproduced with its token kept out of the report.
+    denied = [f for f in report.failures if f.check == "other_caller_denied"]
+    assert all("$CONTRACTS_SECOND_TOKEN" in f.curl and _SECOND not in f.curl for f in denied)
 
 
 @pytest.mark.slow
