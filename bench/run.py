@@ -600,6 +600,57 @@ def start_fake(
     return jobs
 
 
+def start_proxy(stack: contextlib.ExitStack, settings: Settings, fake: list[Job]) -> list[Job]:
+    """The validating proxy (``python -m contracts proxy``) in front of the fake of this
+    run, for the same scenarios: what judging every exchange adds to a call. It runs on
+    the server's CPU beside the fake, as it would beside a deployment it guards."""
+    if not fake:
+        raise SetupError("proxy: the proxy target measures the fake's scenarios; add fake")
+    log("proxy: starting python -m contracts proxy in front of the fake")
+    command = pinned(
+        [
+            sys.executable, "-m", "contracts", "proxy", "--upstream", fake[0].url,
+            "--host", HOST, "--port", "0",
+        ],
+        SERVER_CPU,
+        settings.pin,
+    )  # fmt: skip
+    server = stack.enter_context(
+        started(
+            "proxy", command, settings.workdir, url_pattern=r"contracts proxy listening on (\S+)"
+        )
+    )
+    jobs = []
+    for job in fake:
+        probe(server.url, job.scenario, "proxy")
+        jobs.append(Job("proxy", server.url, job.scenario, job.prepare))
+    return jobs
+
+
+def proxy_violations(url: str) -> int:
+    """How many violations the proxy reported over the run (the fake conforms: 0)."""
+    status, raw = http(f"{url}/_contracts/violations", method="GET")
+    if status != 200:
+        raise SetupError(f"proxy: GET /_contracts/violations got HTTP {status}")
+    return len(json.loads(raw)["violations"])
+
+
+def proxy_costs(summaries: Sequence[Summary]) -> list[str]:
+    """Per method: the latency the proxy adds (p50, p99) and its req/s beside direct."""
+    direct = {s.method: s for s in summaries if s.target == "fake"}
+    lines = []
+    for s in summaries:
+        fake = direct.get(s.method)
+        if s.target != "proxy" or fake is None or fake.rps <= 0:
+            continue
+        lines.append(
+            f"proxy {s.method}: {s.p50_ms - fake.p50_ms:+.2f} ms p50,"
+            f" {s.p99_ms - fake.p99_ms:+.2f} ms p99; {s.rps:,.0f} req/s through it,"
+            f" {fake.rps:,.0f} direct ({s.rps / fake.rps:.2f}x)"
+        )
+    return lines
+
+
 def find_prism() -> str | None:
     if PRISM_LOCAL.exists():
         return str(PRISM_LOCAL)
@@ -785,9 +836,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--targets",
-        default="bare,fake,fake+state,prism",
-        help="comma-separated subset of bare,fake,fake+state,prism; fake+state is the fake"
-        " with --state, measured on CreateTask (default: %(default)s)",
+        default="bare,fake,fake+state,prism,proxy",
+        help="comma-separated subset of bare,fake,fake+state,prism,proxy; fake+state is the"
+        " fake with --state, measured on CreateTask; proxy is the validating proxy in front"
+        " of the fake, on the fake's scenarios (default: %(default)s)",
     )
     parser.add_argument(
         "--no-proto",
@@ -843,7 +895,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 2.0)
     repeat = args.repeat if args.repeat is not None else (1 if args.quick else 3)
     targets = {t.strip() for t in args.targets.split(",") if t.strip()}
-    known = {"bare", "fake", "fake+state", "prism"}
+    known = {"bare", "fake", "fake+state", "prism", "proxy"}
     if not targets <= known:
         parser.error(f"--targets: unknown {sorted(targets - known)}")
     if seconds < 1 or warmup < 0 or args.connections < 1 or args.tasks < 25 or repeat < 1:
@@ -880,13 +932,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             jobs: list[Job] = []
             if "bare" in targets:
                 jobs += start_bare(stack, settings)
+            fake_jobs: list[Job] = []
+            if "fake" in targets or "proxy" in targets:
+                fake_jobs = start_fake(stack, settings)
             if "fake" in targets:
-                jobs += start_fake(stack, settings)
+                jobs += fake_jobs
             if "fake+state" in targets:
                 jobs += start_fake(stack, settings, durable=True)
             if prism is not None:
                 jobs += start_prism(stack, settings, prism, notes)
+            proxy_jobs = start_proxy(stack, settings, fake_jobs) if "proxy" in targets else []
+            jobs += proxy_jobs
             summaries = run_rounds(settings, jobs)
+            if proxy_jobs:
+                notes.append(f"proxy: {proxy_violations(proxy_jobs[0].url)} violation(s) reported")
         except SetupError as error:
             log(f"setup error: {error}")
             return 1
@@ -917,6 +976,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     for verdict in verdicts(summaries):
         print(verdict)
+    for cost in proxy_costs(summaries):
+        print(cost)
     write_cost = durable_write_cost(summaries)
     if write_cost is not None:
         durable_rps, plain_rps, cost_us = write_cost
@@ -962,7 +1023,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             + "\n",
             encoding="utf-8",
         )
-    bad = [s for s in summaries if s.errors and s.target in ("fake", "fake+state", "bare")]
+    bad = [s for s in summaries if s.errors and s.target in ("fake", "fake+state", "bare", "proxy")]
     if bad:
         log("error responses from " + ", ".join(f"{s.target} {s.method}" for s in bad))
         return 1

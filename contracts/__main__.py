@@ -13,6 +13,22 @@ from contracts.runner import SetupError, run
 __all__ = ["main"]
 
 
+def _proxy(argv: list[str]) -> int:
+    from contracts.proxy.cli import main as proxy_main
+
+    return proxy_main(argv)
+
+
+def _replay(argv: list[str]) -> int:
+    from contracts.replay import main as replay_main
+
+    return replay_main(argv)
+
+
+# Subcommands, imported when used: a suite run never loads the proxy's server.
+_COMMANDS = {"proxy": _proxy, "replay": _replay}
+
+
 def _suites(text: str) -> tuple[str, ...]:
     chosen = tuple(part.strip() for part in text.split(",") if part.strip())
     unknown = [suite for suite in chosen if suite not in SUITES]
@@ -35,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
         "EnvironmentAutomationService task API (Connect unary: JSON and binary, POST, "
         "GET and gzip). "
         "Exit status 0 iff the implementation conforms; 1 if it breaks the contract; "
-        "2 for a setup problem (one line on stderr) or no verdict; 130 on Ctrl-C.",
+        "2 for a setup problem (one line on stderr) or no verdict; 130 on Ctrl-C. "
+        "Also: 'contracts proxy --upstream URL' (a validating proxy) and "
+        "'contracts replay FILE --base-url URL' (replay a recording).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     parser.add_argument("--base-url", required=True, help="e.g. http://127.0.0.1:8080")
@@ -130,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     0 conforms, 1 does not, 2 no verdict (a usage or setup problem, or calls that kept
     failing transiently), 130 interrupted.
     """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in _COMMANDS:
+        return _COMMANDS[argv[0]](argv[1:])
     args = _parser().parse_args(argv)
     try:
         config = SuiteConfig(

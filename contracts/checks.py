@@ -33,6 +33,7 @@ __all__ = [
     "OTHER_CALLER_LISTS_EXCLUDE",
     "POSITIVE_ACCEPTED",
     "PROTOCOL_REFUSAL",
+    "REQUEST_SCHEMA_CONFORMANCE",
     "RESPONSE_DECODES",
     "RESPONSE_SCHEMA_CONFORMANCE",
     "STATUS_CODE_CONFORMANCE",
@@ -52,6 +53,7 @@ __all__ = [
     "other_caller_left_task",
     "other_caller_lists_exclude",
     "protocol_refusal",
+    "request_schema_conformance",
     "response_decodes",
     "response_schema_conformance",
     "speaks_the_api",
@@ -71,6 +73,8 @@ CONNECT_ERROR_CONSISTENCY = "connect_error_consistency"
 POSITIVE_ACCEPTED = "valid_request_accepted"
 NEGATIVE_REJECTED = "invalid_request_rejected"
 MISSING_TOKEN_REJECTED = "missing_token_rejected"
+# The one check of the client's side: what the validating proxy reports as a client violation.
+REQUEST_SCHEMA_CONFORMANCE = "request_schema_conformance"
 # PaginationResponse.nextToken: "Empty on the last page". Following the tokens ends.
 LIST_PAGING_ENDS = "list_paging_ends"
 # Broken object-level authorization (OWASP API1): a caller reaching another's resources.
@@ -192,6 +196,21 @@ def response_schema_conformance(exchange: Exchange, document: Document) -> None:
             RESPONSE_SCHEMA_CONFORMANCE,
             f"{exchange.describe()} ({'; '.join(errors[:3])})",
             f"a body matching the documented HTTP {exchange.status} response schema",
+        )
+
+
+def request_schema_conformance(exchange: Exchange, document: Document) -> None:
+    """The request is a message the document accepts (as a proto3 JSON parser would).
+
+    This judges the client, not the server: the validating proxy reports it apart.
+    """
+    body = exchange.request_json
+    if body is None or not document.accepts_on_the_wire(exchange.operation, body):
+        text = exchange.request_body.decode("utf-8", "replace")
+        raise CheckFailed(
+            REQUEST_SCHEMA_CONFORMANCE,
+            f"{exchange.operation} request {text[:300]}",
+            f"a body matching the documented {exchange.operation} request schema",
         )
 
 

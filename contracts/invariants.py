@@ -21,6 +21,7 @@ from contracts.failures import CheckFailed, Failure, Findings
 
 __all__ = [
     "COMPLETED_AT_IFF_TERMINAL",
+    "DELETED_TASK_NOT_FOUND",
     "EXECUTION_FACTS_FIXED",
     "EXECUTION_TIMESTAMPS_ORDERED",
     "PLAN_GROUPS_IN_ORDER",
@@ -30,6 +31,7 @@ __all__ = [
     "TASK_FACTS_FIXED",
     "TERMINAL_PHASES",
     "TERMINAL_PHASE_IS_FINAL",
+    "DeletedTaskLedger",
     "ExecutionLedger",
     "TaskLedger",
     "parse_timestamp",
@@ -39,6 +41,7 @@ TERMINAL_PHASE_IS_FINAL = "terminal_phase_is_final"
 STATUS_VERSION_MONOTONIC = "status_version_monotonic"
 EXECUTION_TIMESTAMPS_ORDERED = "execution_timestamps_ordered"
 COMPLETED_AT_IFF_TERMINAL = "completed_at_iff_terminal"
+DELETED_TASK_NOT_FOUND = "deleted_task_not_found"
 # The reference: "If a.status_version < b.status_version then a was the status before b",
 # so one version names one status: two different statuses never share it. (That a later
 # status never has a smaller one is status_version_monotonic.)
@@ -162,27 +165,33 @@ def _version(status: dict[str, Any]) -> int | None:
 class ExecutionLedger:
     """Every sighting of every execution, and the invariant checks run on each new one."""
 
-    def __init__(self, findings: Findings) -> None:
-        self._findings = findings
+    def __init__(self, findings: Findings | None = None) -> None:
+        self._findings = findings if findings is not None else Findings()
         self._lock = threading.Lock()
         self._sightings: dict[str, list[_Sighting]] = {}
 
     def __call__(self, suite: str, exchange: Exchange) -> None:
-        if exchange.status != 200:
-            return
-        for execution in _executions(exchange.body):
-            for problem in self._observe(execution, exchange):
-                self._findings.add(
-                    Failure(
-                        suite,
-                        exchange.operation,
-                        problem.check,
-                        problem.received,
-                        problem.expected,
-                        exchange.curl,
-                        dialect=exchange.dialect.name,
-                    )
+        for problem in self.observe(exchange):
+            self._findings.add(
+                Failure(
+                    suite,
+                    exchange.operation,
+                    problem.check,
+                    problem.received,
+                    problem.expected,
+                    exchange.curl,
+                    dialect=exchange.dialect.name,
                 )
+            )
+
+    def observe(self, exchange: Exchange) -> list[CheckFailed]:
+        """Record the executions ``exchange`` shows; the invariants it breaks, if any."""
+        if exchange.status != 200:
+            return []
+        problems: list[CheckFailed] = []
+        for execution in _executions(exchange.body):
+            problems += self._observe(execution, exchange)
+        return problems
 
     def sightings(self, execution_id: str) -> int:
         with self._lock:
@@ -361,23 +370,39 @@ class TaskLedger:
     ListTasks answers of any suite (and of any caller) feed it.
     """
 
-    def __init__(self, findings: Findings) -> None:
-        self._findings = findings
+    def __init__(self, findings: Findings | None = None) -> None:
+        self._findings = findings if findings is not None else Findings()
         self._lock = threading.Lock()
         self._facts: dict[str, tuple[tuple[str, object], ...]] = {}
 
     def __call__(self, suite: str, exchange: Exchange) -> None:
+        for problem in self.observe(exchange):
+            self._findings.add(
+                Failure(
+                    suite,
+                    exchange.operation,
+                    problem.check,
+                    problem.received,
+                    problem.expected,
+                    exchange.curl,
+                )
+            )
+
+    def observe(self, exchange: Exchange) -> list[CheckFailed]:
+        """Record the tasks ``exchange`` shows; the facts it changes, if any."""
         if exchange.status != 200 or not isinstance(exchange.body, dict):
-            return
+            return []
         body = exchange.body
         tasks = [body["task"]] if isinstance(body.get("task"), dict) else []
         if isinstance(body.get("tasks"), list):
             tasks += [task for task in body["tasks"] if isinstance(task, dict)]
+        problems: list[CheckFailed] = []
         for task in tasks:
             if isinstance(task.get("id"), str):
-                self._observe(suite, exchange, task)
+                problems += self._observe(task)
+        return problems
 
-    def _observe(self, suite: str, exchange: Exchange, task: dict[str, Any]) -> None:
+    def _observe(self, task: dict[str, Any]) -> list[CheckFailed]:
         metadata = task.get("metadata") if isinstance(task.get("metadata"), dict) else {}
         assert isinstance(metadata, dict)
         facts = _facts({**metadata, "environmentId": task.get("environmentId")}, _TASK_FACTS)
@@ -390,20 +415,17 @@ class TaskLedger:
                 )
         changed = _changed(known, facts)
         if not changed:
-            return
+            return []
         before, now = dict(known), dict(facts)
         shown = "; ".join(f"{name} {now[name]} (was {before[name]})" for name in changed)
-        self._findings.add(
-            Failure(
-                suite,
-                exchange.operation,
+        return [
+            CheckFailed(
                 TASK_FACTS_FIXED,
                 f"task {task['id']} with {shown}",
                 "environmentId, reference, createdAt and creator as first read: no method "
                 "changes them",
-                exchange.curl,
             )
-        )
+        ]
 
 
 def _single_sighting_problems(
@@ -435,3 +457,68 @@ def _single_sighting_problems(
             )
             break
     return problems
+
+
+# The methods that name a task by ``id`` in their request; on a deleted task each must fail.
+_TASK_ID_METHODS = frozenset({"GetTask", "UpdateTask", "DeleteTask", "StartTask"})
+
+
+def _tasks(body: object) -> list[dict[str, Any]]:
+    if not isinstance(body, dict):
+        return []
+    found = [body["task"]] if isinstance(body.get("task"), dict) else []
+    many = body.get("tasks")
+    if isinstance(many, list):
+        found.extend(item for item in many if isinstance(item, dict))
+    return found
+
+
+class DeletedTaskLedger:
+    """A deleted task is gone: what a caller sees after a DeleteTask was answered.
+
+    Passive, for traffic the suite did not write (the validating proxy): once a DeleteTask
+    of an id succeeded, a request sent after that answer may not read, update, delete or
+    start the task (each must fail), nor may a response show it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._deleted: dict[str, float] = {}  # task id (lower case) -> when the delete answered
+
+    def observe(self, exchange: Exchange) -> list[CheckFailed]:
+        """Record a successful delete; what ``exchange`` shows of a deleted task."""
+        if exchange.status != 200:
+            return []
+        request = exchange.request_json
+        named = request.get("id") if isinstance(request, dict) else None
+        named = named.lower() if isinstance(named, str) else None
+        tasks = _tasks(exchange.body)
+        with self._lock:
+            # Deleted before this request was sent: only then must it be gone.
+            gone = {
+                task_id
+                for task_id in [named, *(str(task.get("id", "")).lower() for task in tasks)]
+                if task_id is not None
+                and self._deleted.get(task_id, exchange.sent_at + 1) <= exchange.sent_at
+            }
+            if exchange.operation == "DeleteTask" and named is not None:
+                self._deleted.setdefault(named, exchange.received_at)
+        problems: list[CheckFailed] = []
+        if exchange.operation in _TASK_ID_METHODS and named in gone:
+            problems.append(
+                CheckFailed(
+                    DELETED_TASK_NOT_FOUND,
+                    f"HTTP 200 from {exchange.operation} on task {named}, deleted before",
+                    'HTTP 404 {"code": "not_found"}: a deleted task is gone',
+                )
+            )
+        shown = [task for task in tasks if str(task.get("id", "")).lower() in gone]
+        if shown and not problems:
+            problems.append(
+                CheckFailed(
+                    DELETED_TASK_NOT_FOUND,
+                    f"{exchange.operation} shows task {shown[0].get('id')}, deleted before",
+                    "no response shows a deleted task",
+                )
+            )
+        return problems

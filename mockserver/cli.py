@@ -555,6 +555,11 @@ def tune_gc() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["import-recording"]:
+        from mockserver.recording import main as import_recording
+
+        return import_recording(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.scenario is not None:

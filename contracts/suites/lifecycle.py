@@ -29,7 +29,7 @@ from contracts.context import RunContext
 from contracts.dialects import JSON_POST, Dialect, draw_dialect, encode_message, variants
 from contracts.exchange import Exchange
 from contracts.failures import CheckFailed
-from contracts.invariants import TERMINAL_PHASES, parse_timestamp
+from contracts.invariants import DELETED_TASK_NOT_FOUND, TERMINAL_PHASES, parse_timestamp
 from contracts.preflight import SetupError
 from openapi.dialects import build_get_query
 
@@ -49,7 +49,6 @@ __all__ = [
 
 CREATE_GET_ROUNDTRIP = "create_get_roundtrip"
 UPDATE_REFLECTED = "update_reflected"
-DELETED_TASK_NOT_FOUND = "deleted_task_not_found"
 DELETED_TASK_NOT_USABLE = "deleted_task_not_usable"
 UNKNOWN_ID_NOT_FOUND = "unknown_id_not_found"
 FINISHED_EXECUTION_UNCHANGED = "finished_execution_unchanged"

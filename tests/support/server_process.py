@@ -53,6 +53,10 @@ class ServerProcess:
     goes to a temporary file, shown by :meth:`output` when a test needs it.
     """
 
+    # What runs, and the line it prints before its URL; subclasses run other servers.
+    command: tuple[str, ...] = ("-m", "mockserver")
+    banner = _BANNER
+
     def __init__(
         self,
         *args: str,
@@ -80,7 +84,7 @@ class ServerProcess:
         env["PYTHONUNBUFFERED"] = "1"
         self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "mockserver", *self.args],
+            [sys.executable, *self.command, *self.args],
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             text=True,
@@ -107,8 +111,8 @@ class ServerProcess:
             if not line:
                 code = process.wait()
                 raise RuntimeError(f"the server exited with {code}; output:\n{self.output()}")
-            if line.startswith(_BANNER):
-                return line[len(_BANNER) :].strip()
+            if line.startswith(self.banner):
+                return line[len(self.banner) :].split()[0]
 
     def output(self) -> str:
         """Everything the server wrote to stderr so far."""
