@@ -6,6 +6,7 @@ was made; the suites decide which checks apply to which requests.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -396,7 +397,13 @@ def speaks_the_api(exchange: Exchange, document: Document) -> bool:
     """Whether an answer is one this API could give at all, right or wrong: a JSON body
     of the operation's documented 200 shape, or an error status with a Connect error body
     (a JSON object whose ``code`` is a Connect code). What a static page, a directory
-    listing or another JSON service answers is neither; the pre-flight tells them apart."""
+    listing or another JSON service answers is neither; the pre-flight tells them apart.
+
+    A body its ``Content-Encoding`` does not describe (a plain body marked gzip) is a
+    defect of this API for the suites to report (``response_decodes``, exit 1), not a sign
+    of another service: the body as received decides."""
+    if exchange.encoding_problem is not None:
+        exchange = dataclasses.replace(exchange, encoding_problem=None)
     if exchange.status == 200:
         body = exchange.body
         return isinstance(body, dict) and not document.response_errors(
