@@ -19,7 +19,14 @@ import openapi
 __all__ = ["Document", "load_document"]
 
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
-_INTEGER_STRING = {"type": "string", "pattern": r"^-?[0-9]+$"}
+# Go's protojson reads an integer from a string holding any JSON number of integral value
+# ("1e2", "2.50e1"); no pattern says "integral", so every JSON-number-shaped string counts
+# as possibly valid and a negative case built on one is not judged. "02", "+2" and " 2"
+# are refused by protojson, and stay negative.
+_INTEGER_STRING = {
+    "type": "string",
+    "pattern": r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$",
+}
 
 
 def _snake(name: str) -> str:
@@ -43,7 +50,8 @@ def _relax(node: object) -> object:
     """A copy of a request schema that also admits what proto3 JSON parsers accept.
 
     The document describes the canonical JSON. A Connect server's parser is more lenient:
-    a 32-bit integer may be written as a decimal string, and an enum number that the
+    a 32-bit integer may be written as a string holding a JSON number (out of the range
+    the document's pattern names too), and an enum number that the
     schema does not name is kept as an unknown (open) enum value. A negative case that only
     differs in such ways is not invalid on the wire, so the negative suite skips it.
     """

@@ -74,7 +74,8 @@ def format_timestamp(micros: Micros) -> str:
 def parse_timestamp(text: str) -> Micros:
     """Parse an RFC 3339 timestamp with an offset (``Z`` or ``+hh:mm``); ``ValueError`` if not.
 
-    Digits beyond microseconds are truncated.
+    Digits beyond microseconds are truncated; more than nine (past nanoseconds) are
+    refused, as protobuf's parsers refuse them, and so is a leap second (``23:59:60``).
     """
     canonical = _parse_canonical(text)
     if canonical is not None:
@@ -84,7 +85,7 @@ def parse_timestamp(text: str) -> Micros:
     head, dot, tail = text.partition(".")
     if dot:
         digits = len(tail) - len(tail.lstrip("0123456789"))
-        if digits == 0:
+        if digits == 0 or digits > 9:
             raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
         # datetime.fromisoformat accepts up to 6 digits only on some versions; cut to 6.
         text = f"{head}.{tail[: min(digits, 6)]}{tail[digits:]}"

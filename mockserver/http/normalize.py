@@ -1,9 +1,11 @@
 """Bring a decoded request into the one shape the validators and the domain expect.
 
 proto3 JSON lets a client write a field by its JSON name (``environmentId``) or its proto
-name (``environment_id``), an enum by name or number, and ``null`` for "absent"; it drops
-unknown fields and unknown enum names. A :class:`MessageNormalizer` does all of that in
-one walk, with tables computed once per message from :func:`openapi.schema.message_fields`.
+name (``environment_id``), an enum by name or number, an integer as a JSON string
+(``"25"``, ``"1e2"``: the forms Go's protojson reads, see :mod:`openapi.proto3json`), and
+``null`` for "absent"; it drops unknown fields and unknown enum names. A
+:class:`MessageNormalizer` does all of that in one walk, with tables computed once per
+message from :func:`openapi.schema.message_fields`.
 Values of the wrong type are left as they are, for the validator to report.
 """
 
@@ -17,6 +19,7 @@ from mockserver.domain import JsonObject
 from mockserver.http.connect import ConnectError
 from openapi.errors import Code
 from openapi.models import Message
+from openapi.proto3json import parse_integer_string
 from openapi.schema import FieldInfo, message_fields
 
 __all__ = ["MessageNormalizer", "build_normalizer"]
@@ -120,6 +123,8 @@ class MessageNormalizer:
             if kind_of_value is str:
                 if kind == _ENUM and value not in spec.enum_names:
                     return False
+                if kind == _INT:
+                    return False  # "25" becomes 25
             elif kind_of_value is dict:
                 nested = spec.message
                 if nested is None or spec.repeated or not nested._is_normal(value):
@@ -143,6 +148,8 @@ class MessageNormalizer:
     def _is_normal_item(spec: _Field, item: Any) -> bool:
         kind_of_item = type(item)
         if kind_of_item is str:
+            if spec.kind == _INT:
+                return False
             return spec.kind != _ENUM or item in spec.enum_names
         if kind_of_item is dict:
             return spec.message is not None and spec.message._is_normal(item)
@@ -170,8 +177,13 @@ class MessageNormalizer:
                 # An undefined number stays a number: the schema says whether it may be.
                 return spec.enum_numbers.get(value, value)
             return value
-        if kind == _INT and isinstance(value, float) and value.is_integer():
-            return int(value)
+        if kind == _INT:
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            if isinstance(value, str):
+                number = parse_integer_string(value)
+                # A string protojson refuses stays one, for the validator to report.
+                return value if number is None else number
         return value
 
 
