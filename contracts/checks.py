@@ -80,8 +80,15 @@ def status_code_conformance(exchange: Exchange, document: Document) -> None:
         )
 
 
+def _bodiless_415(exchange: Exchange) -> bool:
+    """A 415 without a body: the Connect protocol requires only the status there."""
+    return exchange.status == 415 and not exchange.content
+
+
 def content_type_conformance(exchange: Exchange, document: Document) -> None:
     """Unary JSON answers, success and error alike, are ``application/json``."""
+    if _bodiless_415(exchange):
+        return
     if _media_type(exchange) != "application/json":
         raise CheckFailed(
             CONTENT_TYPE_CONFORMANCE,
@@ -107,7 +114,7 @@ def response_schema_conformance(exchange: Exchange, document: Document) -> None:
 
 def connect_error_consistency(exchange: Exchange, document: Document) -> None:
     """An error carries a Connect error body whose code travels with this HTTP status."""
-    if exchange.status == 200:
+    if exchange.status == 200 or _bodiless_415(exchange):
         return
     body = exchange.body
     code = body.get("code") if isinstance(body, dict) else None
