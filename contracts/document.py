@@ -88,6 +88,8 @@ class Document:
         self.snake_aliases = frozenset(_snake(name) for name in properties if _snake(name) != name)
         self._relaxed_components = _relax(self.raw.get("components", {}))
         self.open_enums = _open_enums(self.raw)
+        self.enum_numbers = _enum_numbers(self.raw)
+        self.integer_properties = _integer_properties(self.raw)
 
     @property
     def read_only_operations(self) -> frozenset[str]:
@@ -129,6 +131,12 @@ class Document:
         if "example" in media:
             found.append(media["example"])
         return [copy.deepcopy(item) for item in found if item is not None]
+
+    def request_properties(self, operation: str) -> frozenset[str]:
+        """The top-level field names of ``operation``'s request message."""
+        ref = str(self.request_schema(operation).get("$ref", ""))
+        target = self.raw.get("components", {}).get("schemas", {}).get(ref.rsplit("/", 1)[-1])
+        return frozenset(_props(target)) if isinstance(target, dict) else frozenset()
 
     def request_schema(self, operation: str) -> dict[str, Any]:
         body = self.operations[operation].get("requestBody", {})
@@ -212,6 +220,47 @@ def _open_enums(raw: dict[str, Any]) -> dict[str, tuple[frozenset[str], bool]]:
                     if isinstance(target.get("enum"), list):
                         found[name] = (frozenset(str(v) for v in target["enum"]), repeated)
     return found
+
+
+def _enum_numbers(raw: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Request enum properties: each name's number, for the numeric form of the mapping.
+
+    The integer branch lists the numbers of an enum whose rule admits only defined values;
+    otherwise the names are numbered in their order, as the generator writes them (every
+    enum of this API numbers its values 0, 1, 2, ...).
+    """
+    schemas = raw.get("components", {}).get("schemas", {})
+    found: dict[str, dict[str, int]] = {}
+    for node in _walk(raw.get("components", {})):
+        for name, prop in _props_items(node):
+            for candidate in (prop, prop.get("items")):
+                branches = candidate.get("anyOf", []) if isinstance(candidate, dict) else []
+                names: list[str] = []
+                numbers: list[int] = []
+                for branch in branches:
+                    if not isinstance(branch, dict):
+                        continue
+                    target = schemas.get(str(branch.get("$ref", "")).rsplit("/", 1)[-1], {})
+                    if isinstance(target.get("enum"), list):
+                        names = [str(item) for item in target["enum"]]
+                    if branch.get("type") == "integer" and isinstance(branch.get("enum"), list):
+                        numbers = [int(item) for item in branch["enum"]]
+                if names:
+                    found[name] = dict(zip(names, numbers or range(len(names)), strict=False))
+    return found
+
+
+def _integer_properties(raw: dict[str, Any]) -> frozenset[str]:
+    """Request properties holding an int32 (which a parser also reads from a string)."""
+    found = set()
+    for node in _walk(raw.get("components", {})):
+        for name, prop in _props_items(node):
+            branches = prop.get("anyOf", [])
+            if any(isinstance(b, dict) and b.get("format") == "int32" for b in branches) and any(
+                isinstance(b, dict) and b.get("type") == "string" for b in branches
+            ):
+                found.add(name)
+    return frozenset(found)
 
 
 def _props_items(node: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -32,6 +32,8 @@ class Report:
     retried: int = 0
     cleanup: CleanupResult | None = None
     interrupted: bool = False
+    # Positive cases per operation: (answered 2xx, sent).
+    positive_outcomes: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -66,6 +68,12 @@ class Report:
             failed = [f for f in self.failures if f.suite == suite]
             verdict = "ok" if not failed else f"{len(failed)} failing check(s)"
             lines.append(f"  {suite:<10} {self.cases.get(suite, 0):>5} cases   {verdict}")
+        if self.positive_outcomes:
+            shares = ", ".join(
+                f"{operation} {ok}/{sent}"
+                for operation, (ok, sent) in sorted(self.positive_outcomes.items())
+            )
+            lines.append(f"  positive cases answered 2xx: {shares}")
         lines.append("")
         retried = f" ({self.retried} retried after 429/503)" if self.retried else ""
         lines.append(f"{self.requests} requests in {self.seconds:.1f} s{retried}")

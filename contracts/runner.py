@@ -116,4 +116,7 @@ def run(config: SuiteConfig, progress: Progress | None = _stderr) -> Report:
         retried=client.retried,
         cleanup=cleaned,
         interrupted=interrupted,
+        positive_outcomes={
+            operation: (ok, sent) for operation, (ok, sent) in ctx.shaper.outcomes.items()
+        },
     )

@@ -119,6 +119,9 @@ def _fuzz_operation(
     if mode is GenerationMode.NEGATIVE:
         strategy = strategy.filter(_body_is_negative)
 
+    # Valid bodies that can succeed (see contracts.realistic); auth cases stay as generated.
+    shaped = mode is GenerationMode.POSITIVE and authenticated
+
     def prepare(case: Any) -> object | None:
         """The body to send for ``case``, or None when it is not a case of this suite."""
         body: object = case.body
@@ -128,7 +131,8 @@ def _fuzz_operation(
             if _valid_on_the_wire(ctx, operation, body):
                 return None  # broken only in ways a Connect server ignores
             return body
-        return personalize(ctx, body)
+        body = personalize(ctx, body)
+        return ctx.shaper.shape(operation, body) if shaped else body
 
     def exercise(case: Any) -> None:
         ctx.stop_if_interrupted()
@@ -138,6 +142,8 @@ def _fuzz_operation(
         ctx.findings.count_case(suite)
         exchange = ctx.client.send(suite, operation, body, authenticated=authenticated)
         ctx.check(suite, exchange, checks)
+        if shaped:
+            ctx.shaper.observe(exchange)
 
     seed = _operation_seed(ctx, suite, operation)
     given_strategy: Any = given(strategy)

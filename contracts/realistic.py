@@ -1,0 +1,216 @@
+"""Valid requests that reach the server's logic, and the forms proto3 JSON parsers accept.
+
+Generated positive bodies alone rarely get past the server's first lookup: a reference
+reused from an example is ``already_exists``, a random ``dependsOn`` id is
+``failed_precondition``, a random task id is ``not_found``, and the values that do
+succeed are the schema's shortest. :class:`Shaper` rewrites a valid body into another
+valid body that can succeed: a reference unique to the case, dependencies and subjects
+among the tasks and executions this run created, and, for some cases, values from the
+whole valid range (long, non-ASCII, whitespace, many env items). It then spells some
+fields in the other forms the proto3 JSON mapping requires parsers to accept: the proto
+field name (``environment_id``), an enum number, an integer as a string, ``null`` for an
+absent field. Every choice comes from a random generator seeded by the case, so
+``--seed`` repeats a run.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from contracts.document import Document
+from contracts.exchange import Exchange
+
+__all__ = ["Shaper", "wide_text"]
+
+_REFERENCE = re.compile(r"[a-zA-Z0-9_-]{1,128}")
+_SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
+# Characters that stretch a server's string handling: accents, CJK, an emoji (four UTF-8
+# bytes, two UTF-16 units), a right-to-left letter, a combining mark; no lone surrogates
+# (not encodable) and no NUL (refused by some databases, not by the API: left to fuzzing).
+_WIDE = "aZ9 _-.éßøĀЖ中文日本語🚀🧪עبñ\u0301\t"
+# Ids of subjects that reach the logic: read from the run's own creations.
+_SUBJECT_OPERATIONS = {
+    "GetTask": "task",
+    "UpdateTask": "task",
+    "StartTask": "task",
+    "DeleteTask": "task",
+    "GetTaskExecution": "execution",
+    "StopTaskExecution": "execution",
+}
+
+
+def wide_text(rng: random.Random, shortest: int = 1) -> str:
+    """A string from the whole valid range of a free-text field: long, non-ASCII, spaced."""
+    kind = rng.randrange(4)
+    if kind == 0:  # long: past the 64 or 255 a careless column might hold
+        size = rng.choice((65, 129, 256, 1000))
+        return "".join(rng.choice(_WIDE) for _ in range(size))
+    if kind == 1:  # non-ASCII only
+        return "".join(rng.choice("éЖ中🚀ب") for _ in range(rng.randint(max(shortest, 1), 12)))
+    if kind == 2:  # whitespace around and inside
+        return "  " + rng.choice(("a b", "x\ty", "multi\nline")) + "  "
+    return "".join(rng.choice(_WIDE) for _ in range(rng.randint(max(shortest, 1), 40)))
+
+
+@dataclass
+class Shaper:
+    """Rewrites the positive bodies of one run; observes what the run created."""
+
+    document: Document
+    seed: int
+    run_id: str
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _count: int = 0
+    tasks: dict[str, list[str]] = field(default_factory=dict)  # environment -> task ids
+    executions: list[str] = field(default_factory=list)
+    outcomes: dict[str, list[int]] = field(default_factory=dict)  # operation -> [2xx, all]
+
+    def rng_for(self, operation: str, body: object) -> random.Random:
+        text = json.dumps(body, sort_keys=True, default=str)
+        return random.Random(self.seed ^ zlib.crc32(f"{operation}:{text}".encode()))
+
+    def _next(self) -> int:
+        with self._lock:
+            self._count += 1
+            return self._count
+
+    # -- what the run created ---------------------------------------------------------------
+
+    def observe(self, exchange: Exchange) -> None:
+        """Record the task or execution a successful answer created; count 2xx per method."""
+        with self._lock:
+            counts = self.outcomes.setdefault(exchange.operation, [0, 0])
+            counts[1] += 1
+            if 200 <= exchange.status < 300:
+                counts[0] += 1
+        if exchange.status != 200 or not isinstance(exchange.body, dict):
+            return
+        task = exchange.body.get("task")
+        if exchange.operation == "CreateTask" and isinstance(task, dict):
+            with self._lock:
+                env = str(task.get("environmentId", ""))
+                self.tasks.setdefault(env, []).append(str(task.get("id")))
+        execution = exchange.body.get("taskExecution")
+        if exchange.operation == "StartTask" and isinstance(execution, dict):
+            with self._lock:
+                self.executions.append(str(execution.get("id")))
+
+    # -- shaping ----------------------------------------------------------------------------
+
+    def shape(self, operation: str, body: object) -> object:
+        """A valid body like ``body`` that can succeed, in forms a parser must accept."""
+        if not isinstance(body, dict):
+            return body
+        rng = self.rng_for(operation, body)
+        body = dict(body)
+        if operation == "CreateTask":
+            body = self._create(body, rng)
+        elif operation == "UpdateTask":
+            body = self._update(body, rng)
+        fields = self.document.request_properties(operation)
+        for absent in ("pagination", "filter", "spec"):
+            if absent in fields and absent not in body and rng.random() < 0.2:
+                body[absent] = None  # proto3 JSON: null means absent
+        subject = _SUBJECT_OPERATIONS.get(operation)
+        if subject is not None and rng.random() < 0.6:
+            with self._lock:
+                pool = (
+                    [key for ids in self.tasks.values() for key in ids]
+                    if subject == "task"
+                    else list(self.executions)
+                )
+            if pool:
+                body["id"] = rng.choice(pool)
+        return self.respell(body, rng)
+
+    def _create(self, body: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+        metadata = body.get("metadata")
+        if isinstance(metadata, dict):
+            metadata = dict(metadata)
+            reference = metadata.get("reference")
+            if isinstance(reference, str) and _REFERENCE.fullmatch(reference):
+                # Unique per case, not only per run: a repeated reference is already_exists.
+                suffix = f"-{self.run_id}-{self._next()}"
+                metadata["reference"] = reference[: max(0, 128 - len(suffix))] + suffix
+            if "name" in metadata and rng.random() < 0.5:
+                metadata["name"] = wide_text(rng)
+            if rng.random() < 0.5:
+                metadata["description"] = wide_text(rng)
+            body["metadata"] = metadata
+        spec = body.get("spec")
+        if isinstance(spec, dict) and rng.random() < 0.6:
+            body["spec"] = self._spec(spec, rng)
+        env = body.get("environmentId")
+        if isinstance(env, str) and "dependsOn" in body:
+            with self._lock:
+                known = list(self.tasks.get(env, ()))
+            body["dependsOn"] = rng.sample(known, min(len(known), rng.randint(0, 3)))
+        return body
+
+    def _update(self, body: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+        metadata = body.get("metadata")
+        if isinstance(metadata, dict) and rng.random() < 0.5:
+            metadata = dict(metadata)
+            if isinstance(metadata.get("name"), str):
+                metadata["name"] = wide_text(rng)
+            if isinstance(metadata.get("description"), str):
+                metadata["description"] = wide_text(rng, shortest=0)
+            body["metadata"] = metadata
+        spec = body.get("spec")
+        if isinstance(spec, dict) and rng.random() < 0.5:
+            body["spec"] = self._spec(spec, rng)
+        if body.get("dependsOn"):
+            body["dependsOn"] = []  # a random id names nothing; a created one may cycle
+        return body
+
+    @staticmethod
+    def _spec(spec: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+        spec = dict(spec)
+        spec["command"] = wide_text(rng)
+        if rng.random() < 0.7:
+            spec["env"] = [
+                {"name": f"VAR_{index}_{wide_text(rng)[:20]}", "value": wide_text(rng)}
+                for index in range(rng.choice((1, 4, 12, 25)))
+            ]
+        return spec
+
+    # -- proto3 JSON spellings --------------------------------------------------------------
+
+    def respell(self, body: object, rng: random.Random) -> object:
+        """``body`` with some fields in the other forms the mapping requires parsers to
+        accept: the proto name, an enum number, an integer as a string, ``null``."""
+        if rng.random() < 0.5:
+            return body
+        return self._respell(body, rng)
+
+    def _respell(self, node: object, rng: random.Random) -> object:
+        if isinstance(node, list):
+            return [self._respell(item, rng) for item in node]
+        if not isinstance(node, dict):
+            return node
+        document = self.document
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            name = key
+            if key in document.property_names and rng.random() < 0.3:
+                snake = _SNAKE.sub("_", key).lower()
+                name = snake if snake not in node else key
+            numbers = document.enum_numbers.get(key)
+            if numbers is not None and rng.random() < 0.5:
+                if isinstance(value, list):
+                    value = [numbers.get(item, item) if isinstance(item, str) else item
+                             for item in value]  # fmt: skip
+                elif isinstance(value, str):
+                    value = numbers.get(value, value)
+            elif key in document.integer_properties and type(value) is int:
+                value = str(value) if rng.random() < 0.5 else value
+            else:
+                value = self._respell(value, rng)
+            out[name] = value
+        return out

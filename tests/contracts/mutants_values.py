@@ -1,0 +1,53 @@
+"""Defective variants of the fake that break only on values from the far end of the valid
+range: what positive cases reach only when they carry such values (contracts.realistic).
+
+Each crashes (HTTP 500) on a valid CreateTask or UpdateTask that a careless implementation
+mishandles: a name longer than 64 characters (a fixed-size column), a non-ASCII name (a
+Latin-1 encoder), more than 3 env items (a fixed array).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tests.contracts.mutants import Exchange, Mutant
+
+__all__ = ["VALUE_MUTANTS"]
+
+_WRITES = ("CreateTask", "UpdateTask")
+
+
+def _crash_when(broken: Callable[[dict[str, Any]], bool]) -> Callable[[Exchange], None]:
+    def before(exchange: Exchange) -> None:
+        body = exchange.request
+        if exchange.operation in _WRITES and isinstance(body, dict) and broken(body):
+            exchange.status, exchange.short_circuit = 500, True
+            exchange.response = {"code": "internal", "message": "value out of bounds"}
+
+    return before
+
+
+def _name(body: dict[str, Any]) -> str:
+    metadata = body.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return name if isinstance(name, str) else ""
+
+
+def _env_items(body: dict[str, Any]) -> int:
+    spec = body.get("spec")
+    env = spec.get("env") if isinstance(spec, dict) else None
+    return len(env) if isinstance(env, list) else 0
+
+
+def _mutant(name: str, broken: Callable[[dict[str, Any]], bool]) -> Mutant:
+    mutant = Mutant(name, "positive", "not_a_server_error")
+    mutant.before = _crash_when(broken)
+    return mutant
+
+
+VALUE_MUTANTS = (
+    _mutant("long_name_crashes", lambda body: len(_name(body)) > 64),
+    _mutant("non_ascii_name_crashes", lambda body: not _name(body).isascii()),
+    _mutant("many_env_items_crash", lambda body: _env_items(body) > 3),
+)
