@@ -23,6 +23,7 @@ __all__ = [
     "POSITIVE_ACCEPTED",
     "RESPONSE_SCHEMA_CONFORMANCE",
     "STATUS_CODE_CONFORMANCE",
+    "UNKNOWN_FIELDS_IGNORED",
     "Check",
     "connect_error_consistency",
     "content_type_conformance",
@@ -31,6 +32,7 @@ __all__ = [
     "not_a_server_error",
     "response_schema_conformance",
     "status_code_conformance",
+    "unknown_fields_ignored",
     "valid_request_accepted",
 ]
 
@@ -44,6 +46,7 @@ CONNECT_ERROR_CONSISTENCY = "connect_error_consistency"
 POSITIVE_ACCEPTED = "valid_request_accepted"
 NEGATIVE_REJECTED = "invalid_request_rejected"
 MISSING_TOKEN_REJECTED = "missing_token_rejected"
+UNKNOWN_FIELDS_IGNORED = "unknown_fields_ignored"
 
 _CODES = {code.name: code for code in Code}
 # Errors a valid request may still meet: its subject may not exist or be in the wrong
@@ -180,6 +183,22 @@ def missing_token_rejected(exchange: Exchange, document: Document) -> None:
     if exchange.status != 401 or exchange.error_code != "unauthenticated":
         raise CheckFailed(
             MISSING_TOKEN_REJECTED, exchange.describe(), 'HTTP 401 {"code": "unauthenticated"}'
+        )
+
+
+def unknown_fields_ignored(plain: Exchange, extended: Exchange) -> None:
+    """A request with an extra unknown field gets the same answer as the request without it.
+
+    connect-go's JSON codec discards unknown fields, so a client built against a newer
+    version of the API keeps working; a server that refuses or trips on them breaks it.
+    "The same answer" is the same status and Connect code (a read's items may move on).
+    """
+    if (plain.status, plain.error_code) != (extended.status, extended.error_code):
+        without = f"HTTP {plain.status}" + (f" {plain.error_code}" if plain.error_code else "")
+        raise CheckFailed(
+            UNKNOWN_FIELDS_IGNORED,
+            f"{extended.describe()} with an unknown field added",
+            f"{without}, the answer without it (Connect servers ignore unknown JSON fields)",
         )
 
 

@@ -26,7 +26,10 @@ from typing import Any
 from contracts.document import Document
 from contracts.exchange import Exchange
 
-__all__ = ["Shaper", "wide_text"]
+__all__ = ["UNKNOWN_FIELD", "Shaper", "wide_text", "with_unknown_field"]
+
+UNKNOWN_FIELD = "contractsUnknownField"
+"""A field no version of the API has, nested so that a server must skip a whole value."""
 
 _REFERENCE = re.compile(r"[a-zA-Z0-9_-]{1,128}")
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
@@ -56,6 +59,11 @@ def wide_text(rng: random.Random, shortest: int = 1) -> str:
     if kind == 2:  # whitespace around and inside
         return "  " + rng.choice(("a b", "x\ty", "multi\nline")) + "  "
     return "".join(rng.choice(_WIDE) for _ in range(rng.randint(max(shortest, 1), 40)))
+
+
+def with_unknown_field(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` and one more field, unknown to the API."""
+    return {**body, UNKNOWN_FIELD: {"addedIn": "v2", "items": [1, "two", None, True]}}
 
 
 @dataclass

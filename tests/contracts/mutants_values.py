@@ -13,7 +13,7 @@ from typing import Any
 
 from tests.contracts.mutants import Exchange, Mutant
 
-__all__ = ["VALUE_MUTANTS"]
+__all__ = ["BOTH_NAMES_MUTANT", "UNKNOWN_FIELD_MUTANT", "VALUE_MUTANTS"]
 
 _WRITES = ("CreateTask", "UpdateTask")
 
@@ -51,3 +51,24 @@ VALUE_MUTANTS = (
     _mutant("non_ascii_name_crashes", lambda body: not _name(body).isascii()),
     _mutant("many_env_items_crash", lambda body: _env_items(body) > 3),
 )
+
+
+def _unknown_field_not_found(exchange: Exchange) -> None:
+    # Trips over any field it does not know, with a code a valid request may well get.
+    body = exchange.request
+    if exchange.operation == "GetTask" and isinstance(body, dict) and set(body) - {"id"}:
+        exchange.status, exchange.short_circuit = 404, True
+        exchange.response = {"code": "not_found", "message": "no such task"}
+
+
+def _both_names_accepted(exchange: Exchange) -> None:
+    # Reads the proto name and the JSON name of a field as one, instead of refusing both.
+    body = exchange.request
+    if isinstance(body, dict) and "environmentId" in body and "environment_id" in body:
+        exchange.request = {key: value for key, value in body.items() if key != "environment_id"}
+
+
+UNKNOWN_FIELD_MUTANT = Mutant("unknown_field_not_found", "positive", "unknown_fields_ignored")
+UNKNOWN_FIELD_MUTANT.before = _unknown_field_not_found
+BOTH_NAMES_MUTANT = Mutant("both_names_accepted", "negative", "invalid_request_rejected")
+BOTH_NAMES_MUTANT.before = _both_names_accepted

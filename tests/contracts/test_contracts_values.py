@@ -6,7 +6,7 @@ import pytest
 
 from contracts import SuiteConfig, run
 from tests.contracts.mutants import Mutant, serve
-from tests.contracts.mutants_values import VALUE_MUTANTS
+from tests.contracts.mutants_values import BOTH_NAMES_MUTANT, UNKNOWN_FIELD_MUTANT, VALUE_MUTANTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -38,3 +38,15 @@ def test_contracts_positive_cases_mostly_succeed_on_the_fake() -> None:
         ok, _ = report.positive_outcomes[operation]
         assert ok > 0, f"no positive {operation} succeeded: {report.summary()}"
     assert "positive cases answered 2xx: CreateTask" in report.summary()
+
+
+@pytest.mark.parametrize(
+    "mutant", [UNKNOWN_FIELD_MUTANT, BOTH_NAMES_MUTANT], ids=lambda mutant: mutant.name
+)
+def test_contracts_proto3_json_mutant_is_caught(mutant: Mutant) -> None:
+    with serve(mutant) as url:
+        report = run(
+            SuiteConfig(base_url=url, max_examples=10, seed=7, only=(mutant.suite,)),
+            progress=None,
+        )
+    assert mutant.check in report.failed_checks, report.summary()
