@@ -46,10 +46,22 @@ def _mutant(name: str, broken: Callable[[dict[str, Any]], bool]) -> Mutant:
     return mutant
 
 
+def _text(body: dict[str, Any], part: str, name: str) -> str:
+    section = body.get(part)
+    value = section.get(name) if isinstance(section, dict) else None
+    return value if isinstance(value, str) else ""
+
+
 VALUE_MUTANTS = (
     _mutant("long_name_crashes", lambda body: len(_name(body)) > 64),
     _mutant("non_ascii_name_crashes", lambda body: not _name(body).isascii()),
     _mutant("many_env_items_crash", lambda body: _env_items(body) > 3),
+    _mutant("twelve_env_items_crash", lambda body: _env_items(body) >= 12),
+    _mutant(
+        "long_description_crashes", lambda body: len(_text(body, "metadata", "description")) > 255
+    ),
+    _mutant("multiline_command_crashes", lambda body: "\n" in _text(body, "spec", "command")),
+    _mutant("padded_name_crashes", lambda body: _name(body) != _name(body).strip()),
 )
 
 
