@@ -28,14 +28,12 @@ from contracts.checks import (
     Check,
     invalid_request_rejected,
     missing_token_rejected,
-    unknown_fields_ignored,
     valid_request_accepted,
 )
 from contracts.context import RunContext
 from contracts.exchange import Exchange
 from contracts.failures import CheckFailed
-from contracts.realistic import with_unknown_field
-from contracts.refusals import refusals
+from contracts.suites.proto3 import judge_unknown_field, send_refusals
 
 __all__ = ["personalize", "run_auth", "run_negative", "run_positive"]
 
@@ -155,7 +153,7 @@ def _fuzz_operation(
                 and isinstance(body, dict)
                 and ctx.shaper.rng_for(operation, body).random() < _UNKNOWN_FIELD_SHARE
             ):
-                _judge_unknown_field(ctx, suite, operation, body, exchange, checks)
+                judge_unknown_field(ctx, suite, operation, body, exchange, checks)
 
     seed = _operation_seed(ctx, suite, operation)
     given_strategy: Any = given(strategy)
@@ -172,7 +170,8 @@ def _fuzz_operation(
         for body in explicit:
             exercise(_Example(body))
         if mode is GenerationMode.NEGATIVE and authenticated:
-            _send_refusals(ctx, suite, operation, checks)
+            examples = [personalize(ctx, body) for body in ctx.document.examples(operation)]
+            send_refusals(ctx, suite, operation, checks, examples)
         known = {
             f.check for f in ctx.findings.failures if (f.suite, f.operation) == (suite, operation)
         }
@@ -199,36 +198,6 @@ def _fuzz_operation(
                     names[name](found, ctx.document)
                 except CheckFailed:
                     ctx.findings.shrink(suite, operation, name, found.curl)
-
-
-def _judge_unknown_field(
-    ctx: RunContext,
-    suite: str,
-    operation: str,
-    body: dict[str, Any],
-    plain: Exchange,
-    checks: tuple[Check, ...],
-) -> None:
-    """Send ``body`` again with an unknown field: the answer must not change (reads only,
-    whose answer a second call does not change)."""
-    extended = ctx.client.send(suite, operation, with_unknown_field(body))
-    ctx.check(suite, extended, checks)
-    if plain.transient or extended.transient:
-        return
-    try:
-        unknown_fields_ignored(plain, extended)
-    except CheckFailed as problem:
-        ctx.fail(suite, operation, problem, extended.curl)
-
-
-def _send_refusals(ctx: RunContext, suite: str, operation: str, checks: tuple[Check, ...]) -> None:
-    """The mapping's refusals (contracts.refusals), built from the document's examples."""
-    for example in ctx.document.examples(operation):
-        for body in refusals(ctx.document, personalize(ctx, example)):
-            ctx.stop_if_interrupted()
-            ctx.findings.count_case(suite)
-            exchange = ctx.client.send(suite, operation, body)
-            ctx.check(suite, exchange, checks)
 
 
 class _Reproduced(Exception):
