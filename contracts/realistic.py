@@ -104,6 +104,12 @@ class Shaper:
             with self._lock:
                 env = str(task.get("environmentId", ""))
                 self.tasks.setdefault(env, []).append(str(task.get("id")))
+        request = exchange.request_json
+        if exchange.operation == "DeleteTask" and isinstance(request, dict):
+            with self._lock:  # a deleted task is no subject or dependency to succeed with
+                for ids in self.tasks.values():
+                    if request.get("id") in ids:
+                        ids.remove(request["id"])
         execution = exchange.body.get("taskExecution")
         if exchange.operation == "StartTask" and isinstance(execution, dict):
             with self._lock:
