@@ -11,7 +11,8 @@ the fake, the document and the contract suite accept and refuse the same forms:
   (``internal/encoding/json/decode_number.go``, ``normalizeToIntString``);
 * a Timestamp is RFC 3339 with an upper-case ``T`` and ``Z``, seconds 00..59 (no leap
   second), at most nine fractional digits (``time.Parse(time.RFC3339Nano)`` and the checks
-  after it in ``well_known_types.go``), in years 0001..9999.
+  after it in ``well_known_types.go``), an offset up to ``23:59``, in years 0001..9999
+  once moved to UTC (the fake checks that last part apart: no pattern can).
 
 Python's ``json_format`` differs at the edges; docs/behaviour.md lists where.
 """
@@ -39,6 +40,10 @@ TIMESTAMP_PATTERN: Final = (
     r"^([0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)"  # years 0001..9999
     r"-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
     r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?"
+    # Offsets as RFC 3339 (and the date-time format beside this pattern) have them, up to
+    # 23:59. Go's time.Parse also takes +24:00 and +00:60 ("as some people do write offsets
+    # of 24 hours or 60 minutes", time/format.go), Python's json_format any two digits: a
+    # deviation docs/behaviour.md lists.
     r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
 )
 """The Timestamp strings both official parsers accept (with ``format: date-time``, which

@@ -11,6 +11,14 @@ _NAIVE_EPOCH = datetime(1970, 1, 1)  # isoformat() without an offset, for format
 _ONE_MICRO = timedelta(microseconds=1)
 # The last instant RFC 3339 can write (9999-12-31T23:59:59.999999Z).
 MAX_MICROS = (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC) - _EPOCH) // _ONE_MICRO
+# The first instant a google.protobuf.Timestamp may hold (0001-01-01T00:00:00Z).
+MIN_MICROS = (datetime(1, 1, 1, tzinfo=UTC) - _EPOCH) // _ONE_MICRO
+
+
+def in_timestamp_range(micros: Micros) -> bool:
+    """Whether an instant fits a ``google.protobuf.Timestamp`` (years 0001..9999 in UTC);
+    both official parsers refuse ``0001-01-01T00:00:00+01:00``, a year-0 instant."""
+    return MIN_MICROS <= micros <= MAX_MICROS
 
 
 def to_micros(when: datetime) -> Micros:

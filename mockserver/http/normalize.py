@@ -15,8 +15,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from mockserver.domain import JsonObject
+from mockserver.domain import JsonObject, in_timestamp_range, parse_timestamp
 from mockserver.http.connect import ConnectError
+from openapi import fields as rules
 from openapi.errors import Code
 from openapi.models import Message
 from openapi.proto3json import parse_integer_string
@@ -27,6 +28,7 @@ __all__ = ["MessageNormalizer", "build_normalizer"]
 _MESSAGE: Final = "message"
 _ENUM: Final = "enum"
 _INT: Final = "int"
+_TIME: Final = "time"  # a Timestamp: its pattern is the validator's, its range is checked here
 _PLAIN: Final = "plain"  # strings, booleans, maps: kept as they are
 
 _DROP: Final = object()  # an unknown enum name: the field (or list item) disappears
@@ -123,8 +125,8 @@ class MessageNormalizer:
             if kind_of_value is str:
                 if kind == _ENUM and value not in spec.enum_names:
                     return False
-                if kind == _INT:
-                    return False  # "25" becomes 25
+                if kind in (_INT, _TIME):
+                    return False  # "25" becomes 25; a Timestamp's range is checked
             elif kind_of_value is dict:
                 nested = spec.message
                 if nested is None or spec.repeated or not nested._is_normal(value):
@@ -177,6 +179,10 @@ class MessageNormalizer:
                 # An undefined number stays a number: the schema says whether it may be.
                 return spec.enum_numbers.get(value, value)
             return value
+        if kind == _TIME:
+            if isinstance(value, str):
+                _check_timestamp_range(value, path)
+            return value
         if kind == _INT:
             if isinstance(value, float) and value.is_integer():
                 return int(value)
@@ -185,6 +191,21 @@ class MessageNormalizer:
                 # A string protojson refuses stays one, for the validator to report.
                 return value if number is None else number
         return value
+
+
+def _check_timestamp_range(value: str, path: str) -> None:
+    """``ConnectError(invalid_argument)`` for a well-formed Timestamp whose offset moves it
+    out of years 0001..9999 in UTC (``9999-12-31T23:59:59-01:00``), which protojson and
+    json_format refuse and no pattern can tell; a malformed one is the validator's."""
+    try:
+        micros = parse_timestamp(value)
+    except (ValueError, OverflowError):
+        return
+    if not in_timestamp_range(micros):
+        raise ConnectError(
+            Code.invalid_argument,
+            f"{path}: {value!r} is outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z",
+        )
 
 
 def build_normalizer(cls: type[Message], *, strict: bool = False) -> MessageNormalizer:
@@ -226,4 +247,6 @@ class _Builder:
             )
         if base is int and not info.is_map:
             return _Field(info.json_name, _INT, repeated)
+        if any(isinstance(rule, rules.Timestamp) for rule in info.rules):
+            return _Field(info.json_name, _TIME, repeated)
         return _Field(info.json_name, _PLAIN, repeated and not info.is_map)

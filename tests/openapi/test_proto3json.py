@@ -49,6 +49,8 @@ def test_integer_string_pattern_matches_exactly_the_range(minimum: int, span: in
      ("2026-12-31t23:59:59Z", False), ("2026-12-31T23:59:59z", False),
      ("2026-12-31T24:00:00Z", False), ("2026-12-31T23:59:59.Z", False),
      ("0000-01-01T00:00:00Z", False), ("2026-12-31T23:59:59+24:00", False),
+     ("2026-12-31T23:59:59-00:60", False), ("2026-12-31T23:59:59+25:00", False),
+     ("2026-12-31T23:59:59+00:61", False), ("2026-12-31T23:59:59,5Z", False),
      ("2026-12-31T23:59:59", False)],
 )  # fmt: skip
 def test_timestamp_pattern(text: str, valid: bool) -> None:
