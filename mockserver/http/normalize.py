@@ -123,10 +123,11 @@ class MessageNormalizer:
             kind = spec.kind
             kind_of_value = type(value)
             if kind_of_value is str:
-                if kind == _ENUM and value not in spec.enum_names:
+                # A plain string is normal; an enum name only when known. "25" becomes 25,
+                # a Timestamp gets its range checked, a string for a message is left as
+                # it is: the building walk decides.
+                if kind != _PLAIN and (kind != _ENUM or value not in spec.enum_names):
                     return False
-                if kind in (_INT, _TIME):
-                    return False  # "25" becomes 25; a Timestamp's range is checked
             elif kind_of_value is dict:
                 nested = spec.message
                 if nested is None or spec.repeated or not nested._is_normal(value):
