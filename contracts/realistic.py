@@ -9,17 +9,16 @@ among the tasks and executions this run created, and, for some cases, values fro
 whole valid range (long, non-ASCII, whitespace, many env items). It then spells some
 fields in the other forms the proto3 JSON mapping requires parsers to accept: the proto
 field name (``environment_id``), an enum number, an integer as a string, ``null`` for an
-absent field. Every choice comes from a random generator seeded by the case, so
-``--seed`` repeats a run.
+absent field. Every choice comes from a generator seeded by the run's seed and a count
+(each free-text field cycles through every kind of wide value), so ``--seed`` repeats a
+run's choices, whatever ids the server hands out.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import threading
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,17 +47,23 @@ _SUBJECT_OPERATIONS = {
 }
 
 
-def wide_text(rng: random.Random, shortest: int = 1) -> str:
-    """A string from the whole valid range of a free-text field: long, non-ASCII, spaced."""
-    kind = rng.randrange(4)
-    if kind == 0:  # long: past the 64 or 255 a careless column might hold
-        size = rng.choice((65, 129, 256, 1000))
-        return "".join(rng.choice(_WIDE) for _ in range(size))
-    if kind == 1:  # non-ASCII only
-        return "".join(rng.choice("éЖ中🚀ب") for _ in range(rng.randint(max(shortest, 1), 12)))
-    if kind == 2:  # whitespace around and inside
-        return "  " + rng.choice(("a b", "x\ty", "multi\nline")) + "  "
-    return "".join(rng.choice(_WIDE) for _ in range(rng.randint(max(shortest, 1), 40)))
+WIDE_KINDS = 7
+"""How many kinds of value :func:`wide_text` writes; a field cycles through all of them."""
+_ENV_SIZES = (1, 4, 12, 25)  # 25: the most items a filter list takes; env has no limit
+
+
+def wide_text(kind: int, rng: random.Random) -> str:
+    """A string from the whole valid range of a free-text field, of one of
+    :data:`WIDE_KINDS` kinds: long (past the 64 or 255 a careless column might hold),
+    non-ASCII only, whitespace around and inside, or a short mix."""
+    kind %= WIDE_KINDS
+    if kind < 4:
+        return "".join(rng.choice(_WIDE) for _ in range((65, 129, 256, 1000)[kind]))
+    if kind == 4:
+        return "".join(rng.choice("éЖ中🚀ب") for _ in range(rng.randint(1, 12)))
+    if kind == 5:
+        return "  " + rng.choice(("a b", "x y z")) + "\tmulti\nline  "
+    return "".join(rng.choice(_WIDE) for _ in range(rng.randint(1, 40)))
 
 
 def with_unknown_field(body: dict[str, Any]) -> dict[str, Any]:
@@ -78,10 +83,25 @@ class Shaper:
     tasks: dict[str, list[str]] = field(default_factory=dict)  # environment -> task ids
     executions: list[str] = field(default_factory=list)
     outcomes: dict[str, list[int]] = field(default_factory=dict)  # operation -> [2xx, all]
+    draws: dict[str, int] = field(default_factory=dict)
 
-    def rng_for(self, operation: str, body: object) -> random.Random:
-        text = json.dumps(body, sort_keys=True, default=str)
-        return random.Random(self.seed ^ zlib.crc32(f"{operation}:{text}".encode()))
+    def _rng(self, purpose: str) -> random.Random:
+        """A generator seeded by the run's seed and how often ``purpose`` asked before:
+        the same cases get the same choices in a repeated run (one worker), whatever ids
+        or references the server and the run id made."""
+        with self._lock:
+            count = self.draws[purpose] = self.draws.get(purpose, 0) + 1
+        return random.Random(f"{self.seed}:{purpose}:{count}")
+
+    def draw(self, operation: str) -> float:
+        """A number in [0, 1) for a choice about one case of ``operation``."""
+        return self._rng(f"draw:{operation}").random()
+
+    def _wide(self, field: str, rng: random.Random) -> str:
+        """The next kind of wide value for ``field``: each field cycles through them all."""
+        with self._lock:
+            turn = self.draws[f"wide:{field}"] = self.draws.get(f"wide:{field}", -1) + 1
+        return wide_text(turn, rng)
 
     def _next(self) -> int:
         with self._lock:
@@ -121,7 +141,7 @@ class Shaper:
         """A valid body like ``body`` that can succeed, in forms a parser must accept."""
         if not isinstance(body, dict):
             return body
-        rng = self.rng_for(operation, body)
+        rng = self._rng(f"shape:{operation}")
         body = dict(body)
         if operation == "CreateTask":
             body = self._create(body, rng)
@@ -153,9 +173,9 @@ class Shaper:
                 suffix = f"-{self.run_id}-{self._next()}"
                 metadata["reference"] = reference[: max(0, 128 - len(suffix))] + suffix
             if "name" in metadata and rng.random() < 0.5:
-                metadata["name"] = wide_text(rng)
+                metadata["name"] = self._wide("name", rng)
             if rng.random() < 0.5:
-                metadata["description"] = wide_text(rng)
+                metadata["description"] = self._wide("description", rng)
             body["metadata"] = metadata
         spec = body.get("spec")
         if isinstance(spec, dict) and rng.random() < 0.6:
@@ -172,9 +192,9 @@ class Shaper:
         if isinstance(metadata, dict) and rng.random() < 0.5:
             metadata = dict(metadata)
             if isinstance(metadata.get("name"), str):
-                metadata["name"] = wide_text(rng)
+                metadata["name"] = self._wide("name", rng)
             if isinstance(metadata.get("description"), str):
-                metadata["description"] = wide_text(rng, shortest=0)
+                metadata["description"] = self._wide("description", rng)
             body["metadata"] = metadata
         spec = body.get("spec")
         if isinstance(spec, dict) and rng.random() < 0.5:
@@ -183,14 +203,18 @@ class Shaper:
             body["dependsOn"] = []  # a random id names nothing; a created one may cycle
         return body
 
-    @staticmethod
-    def _spec(spec: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    def _spec(self, spec: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         spec = dict(spec)
-        spec["command"] = wide_text(rng)
+        spec["command"] = self._wide("command", rng)
         if rng.random() < 0.7:
+            with self._lock:
+                turn = self.draws["env"] = self.draws.get("env", -1) + 1
             spec["env"] = [
-                {"name": f"VAR_{index}_{wide_text(rng)[:20]}", "value": wide_text(rng)}
-                for index in range(rng.choice((1, 4, 12, 25)))
+                {
+                    "name": f"VAR_{index}_{self._wide('env.name', rng)[:20]}",
+                    "value": self._wide("env.value", rng),
+                }
+                for index in range(_ENV_SIZES[turn % len(_ENV_SIZES)])
             ]
         return spec
 

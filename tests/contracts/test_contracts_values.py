@@ -46,7 +46,7 @@ def test_contracts_positive_cases_mostly_succeed_on_the_fake() -> None:
 def test_contracts_proto3_json_mutant_is_caught(mutant: Mutant) -> None:
     with serve(mutant) as url:
         report = run(
-            SuiteConfig(base_url=url, max_examples=10, seed=7, only=(mutant.suite,)),
+            SuiteConfig(base_url=url, max_examples=15, seed=7, only=(mutant.suite,)),
             progress=None,
         )
     assert mutant.check in report.failed_checks, report.summary()
