@@ -16,7 +16,7 @@ from schemathesis import GenerationMode
 
 import openapi
 
-__all__ = ["Document", "load_document"]
+__all__ = ["Document", "load_document", "proto_name"]
 
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 # Go's protojson reads an integer from a string holding any JSON number of integral value
@@ -29,8 +29,10 @@ _INTEGER_STRING = {
 }
 
 
-def _snake(name: str) -> str:
-    return _SNAKE.sub("_", name).lower()
+def proto_name(json_name: str) -> str:
+    """The proto field name of a JSON name (``environmentId`` -> ``environment_id``), which
+    proto3 JSON parsers accept too."""
+    return _SNAKE.sub("_", json_name).lower()
 
 
 def _walk(node: object) -> list[dict[str, Any]]:
@@ -85,7 +87,9 @@ class Document:
             name for node in _walk(self.raw.get("components", {})) for name in _props(node)
         }
         self.property_names = frozenset(properties)
-        self.snake_aliases = frozenset(_snake(name) for name in properties if _snake(name) != name)
+        self.snake_aliases = frozenset(
+            proto_name(name) for name in properties if proto_name(name) != name
+        )
         self._relaxed_components = _relax(self.raw.get("components", {}))
         self.open_enums = _open_enums(self.raw)
         self.enum_numbers = _enum_numbers(self.raw)

@@ -1,17 +1,17 @@
 """Valid requests that reach the server's logic, and the forms proto3 JSON parsers accept.
 
 Generated positive bodies alone rarely get past the server's first lookup: a reference
-reused from an example is ``already_exists``, a random ``dependsOn`` id is
-``failed_precondition``, a random task id is ``not_found``, and the values that do
-succeed are the schema's shortest. :class:`Shaper` rewrites a valid body into another
-valid body that can succeed: a reference unique to the case, dependencies and subjects
-among the tasks and executions this run created, and, for some cases, values from the
-whole valid range (long, non-ASCII, whitespace, many env items). It then spells some
-fields in the other forms the proto3 JSON mapping requires parsers to accept: the proto
-field name (``environment_id``), an enum number, an integer as a string, ``null`` for an
-absent field. Every choice comes from a generator seeded by the run's seed and a count
-(each free-text field cycles through every kind of wide value), so ``--seed`` repeats a
-run's choices, whatever ids the server hands out.
+reused from an example is ``already_exists``, a random task id (as the subject or in
+``dependsOn``) names nothing, and the values that do succeed are the schema's shortest.
+:class:`Shaper` rewrites a valid body into another valid body that can succeed: a
+reference unique to the case, dependencies and subjects among the tasks and executions
+this run created, and, for some cases, values from the whole valid range (long,
+non-ASCII, whitespace, many env items). It then spells some fields in the other forms
+the proto3 JSON mapping requires parsers to accept: the proto field name
+(``environment_id``), an enum number, an integer as a string, ``null`` for an absent
+field. Every choice comes from a generator seeded by the run's seed and a count (each
+free-text field cycles through every kind of wide value), so ``--seed`` repeats a run's
+choices, whatever ids the server hands out.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.document import Document
+from contracts.document import Document, proto_name
 from contracts.exchange import Exchange
 
 __all__ = ["UNKNOWN_FIELD", "Shaper", "wide_text", "with_unknown_field"]
@@ -31,7 +31,6 @@ UNKNOWN_FIELD = "contractsUnknownField"
 """A field no version of the API has, nested so that a server must skip a whole value."""
 
 _REFERENCE = re.compile(r"[a-zA-Z0-9_-]{1,128}")
-_SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 # Characters that stretch a server's string handling: accents, CJK, an emoji (four UTF-8
 # bytes, two UTF-16 units), a right-to-left letter, a combining mark; no lone surrogates
 # (not encodable) and no NUL (refused by some databases, not by the API: left to fuzzing).
@@ -237,7 +236,7 @@ class Shaper:
         for key, value in node.items():
             name = key
             if key in document.property_names and rng.random() < 0.3:
-                snake = _SNAKE.sub("_", key).lower()
+                snake = proto_name(key)
                 name = snake if snake not in node else key
             numbers = document.enum_numbers.get(key)
             if numbers is not None and rng.random() < 0.5:

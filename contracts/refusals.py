@@ -14,15 +14,12 @@ wrong with the request is the refused form: the answer must be 400 ``invalid_arg
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Iterator
 from typing import Any
 
-from contracts.document import Document
+from contracts.document import Document, proto_name
 
 __all__ = ["refusals"]
-
-_SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 
 
 def refusals(document: Document, body: object) -> Iterator[object]:
@@ -31,7 +28,7 @@ def refusals(document: Document, body: object) -> Iterator[object]:
         return
     for path, node in _objects(body):
         for key, value in node.items():
-            snake = _SNAKE.sub("_", key).lower()
+            snake = proto_name(key)
             if key in document.property_names and snake != key and snake not in node:
                 yield _replace(body, path, lambda n, k=key, s=snake: n.__setitem__(s, n[k]))
             if isinstance(value, dict):

@@ -8,19 +8,17 @@ sends the refusals :mod:`contracts.refusals` builds from the document's examples
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from contracts.checks import Check, unknown_fields_ignored
 from contracts.context import RunContext
+from contracts.document import proto_name
 from contracts.exchange import Exchange
 from contracts.failures import CheckFailed
 from contracts.realistic import with_unknown_field
 from contracts.refusals import refusals
 
 __all__ = ["judge_unknown_field", "send_refusals"]
-
-_SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 
 
 def judge_unknown_field(
@@ -39,7 +37,7 @@ def judge_unknown_field(
     unknown field more.
     """
     known = ctx.document.request_properties(operation)
-    known |= {_SNAKE.sub("_", name).lower() for name in known}  # proto names are known too
+    known |= {proto_name(name) for name in known}  # proto names are known too
     stripped = {key: value for key, value in body.items() if key in known}
     if stripped != body:
         plain = ctx.client.send(suite, operation, stripped)
