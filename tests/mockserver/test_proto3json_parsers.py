@@ -1,6 +1,7 @@
 """The fake accepts a proto3 JSON value exactly when both official parsers would.
 
-Field type by field type (int32, Timestamp, enum, bool, string, message), generated values
+Field type by field type (int32, Timestamp, enum, bool, string, message, repeated string),
+generated values
 go to the fake and to Python's ``json_format`` (the oracle at hand). Go's protojson, the
 parser of a connect-go server, is represented by its documented rules, written here
 independently of the code under test. Only values on which the two parsers agree are
@@ -234,6 +235,8 @@ def _go_accepts(kind: str, value: object) -> bool:
         return isinstance(value, bool)
     if kind == "string":
         return isinstance(value, str)
+    if kind == "list":  # a repeated string: an array of strings only
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
     return isinstance(value, dict)  # a message: a JSON object only
 
 
@@ -252,6 +255,7 @@ _FIELDS: dict[str, tuple[str, Any, Callable[[object], dict[str, Any]]]] = {
         lambda v: {"environmentId": _ENV, "spec": {"command": v}},
     ),
     "message": ("ListTasks", pb.ListTasksRequest, lambda v: {"pagination": v}),
+    "list": ("ListTasks", pb.ListTasksRequest, lambda v: {"filter": {"references": v}}),
 }  # fmt: skip
 
 
@@ -261,6 +265,8 @@ _FIELDS: dict[str, tuple[str, Any, Callable[[object], dict[str, Any]]]] = {
 @example(kind="enum", value=1.5)
 @example(kind="message", value="x")
 @example(kind="message", value=[])
+@example(kind="list", value="x")
+@example(kind="list", value=["x"])
 def test_fake_reads_scalars_and_messages_as_both_parsers_do(
     fake: AsgiClient, kind: str, value: object
 ) -> None:
