@@ -1,10 +1,9 @@
 """The fake accepts a proto3 JSON value exactly when both official parsers would.
 
 Field type by field type (int32, Timestamp, enum, bool, string, message, repeated string),
-generated values
-go to the fake and to Python's ``json_format`` (the oracle at hand). Go's protojson, the
-parser of a connect-go server, is represented by its documented rules, written here
-independently of the code under test. Only values on which the two parsers agree are
+generated values go to the fake and to Python's ``json_format`` (the oracle at hand). Go's
+protojson, the parser of a connect-go server, is represented by its documented rules,
+written here independently of the code under test. Only values on which the two parsers agree are
 judged; where they differ the fake follows Go (docs/behaviour.md lists the differences,
 and the unit tests below pin Go's side).
 """
