@@ -104,6 +104,11 @@ def _nodes(
     if not resolved or depth > _MAX_DEPTH:
         return
     yield path, resolved
+    for branch in resolved.get("anyOf", []):
+        # An int32 field is "the number, or the number written as a string": its limits
+        # sit on the number's branch.
+        if isinstance(branch, dict) and branch.get("format") == "int32":
+            yield path, branch
     for name, child in (resolved.get("properties") or {}).items():
         yield from _nodes(child, components, (*path, str(name)), depth + 1)
     if "array" in _types(resolved) and isinstance(resolved.get("items"), dict):

@@ -38,6 +38,7 @@ __all__ = [
     "RESPONSE_DECODES",
     "RESPONSE_SCHEMA_CONFORMANCE",
     "STATUS_CODE_CONFORMANCE",
+    "UNKNOWN_FIELDS_IGNORED",
     "Check",
     "Comparison",
     "answers_agree",
@@ -59,6 +60,7 @@ __all__ = [
     "response_schema_conformance",
     "speaks_the_api",
     "status_code_conformance",
+    "unknown_fields_ignored",
     "valid_request_accepted",
 ]
 
@@ -87,6 +89,7 @@ DIALECT_SUPPORTED = "dialect_supported"
 CONNECT_GET_MATCHES_POST = "connect_get_matches_post"
 DIALECTS_AGREE = "dialects_agree"
 PROTOCOL_REFUSAL = "connect_protocol_refusal"
+UNKNOWN_FIELDS_IGNORED = "unknown_fields_ignored"
 
 _CODES = {code.name: code for code in Code}
 # How a server may refuse another caller's resource: hide it, or say it is not theirs.
@@ -542,6 +545,22 @@ def protocol_refusal(exchange: Exchange, document: Document) -> None:
                 f"GET {exchange.operation} with encoding={encoding}: {exchange.describe(120)}",
                 "HTTP 415: a codec the server does not speak",
             )
+
+
+def unknown_fields_ignored(plain: Exchange, extended: Exchange) -> None:
+    """A request with an extra unknown field gets the same answer as the request without it.
+
+    connect-go's JSON codec discards unknown fields, so a client built against a newer
+    version of the API keeps working; a server that refuses or trips on them breaks it.
+    "The same answer" is the same status and Connect code (a read's items may move on).
+    """
+    if (plain.status, plain.error_code) != (extended.status, extended.error_code):
+        without = f"HTTP {plain.status}" + (f" {plain.error_code}" if plain.error_code else "")
+        raise CheckFailed(
+            UNKNOWN_FIELDS_IGNORED,
+            f"{extended.describe()} with an unknown field added",
+            f"{without}, the answer without it (Connect servers ignore unknown JSON fields)",
+        )
 
 
 # Every response, whatever the request, must pass these.

@@ -16,6 +16,7 @@ from contracts.document import Document
 from contracts.exchange import Client, Exchange
 from contracts.failures import CheckFailed, Failure, Findings
 from contracts.invariants import ExecutionLedger
+from contracts.realistic import Shaper
 
 __all__ = ["Progress", "RunContext", "Unit"]
 
@@ -52,6 +53,11 @@ class RunContext:
     # Set on Ctrl-C, so that worker threads stop too (only the main thread sees the signal).
     interrupted: threading.Event = field(default_factory=threading.Event, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Shapes positive bodies so they reach the logic; counts their 2xx answers per method.
+    shaper: Shaper = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.shaper = Shaper(self.document, self.seed, self.run_id)
 
     def stop_if_interrupted(self) -> None:
         if self.interrupted.is_set():

@@ -16,14 +16,23 @@ from schemathesis import GenerationMode
 
 import openapi
 
-__all__ = ["Document", "load_document"]
+__all__ = ["Document", "load_document", "proto_name"]
 
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
-_INTEGER_STRING = {"type": "string", "pattern": r"^-?[0-9]+$"}
+# Go's protojson reads an integer from a string holding any JSON number of integral value
+# ("1e2", "2.50e1"); no pattern says "integral", so every JSON-number-shaped string counts
+# as possibly valid and a negative case built on one is not judged. "02", "+2" and " 2"
+# are refused by protojson, and stay negative.
+_INTEGER_STRING = {
+    "type": "string",
+    "pattern": r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$",
+}
 
 
-def _snake(name: str) -> str:
-    return _SNAKE.sub("_", name).lower()
+def proto_name(json_name: str) -> str:
+    """The proto field name of a JSON name (``environmentId`` -> ``environment_id``), which
+    proto3 JSON parsers accept too."""
+    return _SNAKE.sub("_", json_name).lower()
 
 
 def _walk(node: object) -> list[dict[str, Any]]:
@@ -43,7 +52,8 @@ def _relax(node: object) -> object:
     """A copy of a request schema that also admits what proto3 JSON parsers accept.
 
     The document describes the canonical JSON. A Connect server's parser is more lenient:
-    a 32-bit integer may be written as a decimal string, and an enum number that the
+    a 32-bit integer may be written as a string holding a JSON number (out of the range
+    the document's pattern names too), and an enum number that the
     schema does not name is kept as an unknown (open) enum value. A negative case that only
     differs in such ways is not invalid on the wire, so the negative suite skips it.
     """
@@ -77,9 +87,13 @@ class Document:
             name for node in _walk(self.raw.get("components", {})) for name in _props(node)
         }
         self.property_names = frozenset(properties)
-        self.snake_aliases = frozenset(_snake(name) for name in properties if _snake(name) != name)
+        self.snake_aliases = frozenset(
+            proto_name(name) for name in properties if proto_name(name) != name
+        )
         self._relaxed_components = _relax(self.raw.get("components", {}))
         self.open_enums = _open_enums(self.raw)
+        self.enum_numbers = _enum_numbers(self.raw)
+        self.integer_properties = _integer_properties(self.raw)
 
     @property
     def read_only_operations(self) -> frozenset[str]:
@@ -121,6 +135,12 @@ class Document:
         if "example" in media:
             found.append(media["example"])
         return [copy.deepcopy(item) for item in found if item is not None]
+
+    def request_properties(self, operation: str) -> frozenset[str]:
+        """The top-level field names of ``operation``'s request message."""
+        ref = str(self.request_schema(operation).get("$ref", ""))
+        target = self.raw.get("components", {}).get("schemas", {}).get(ref.rsplit("/", 1)[-1])
+        return frozenset(_props(target)) if isinstance(target, dict) else frozenset()
 
     def request_schema(self, operation: str) -> dict[str, Any]:
         body = self.operations[operation].get("requestBody", {})
@@ -204,6 +224,47 @@ def _open_enums(raw: dict[str, Any]) -> dict[str, tuple[frozenset[str], bool]]:
                     if isinstance(target.get("enum"), list):
                         found[name] = (frozenset(str(v) for v in target["enum"]), repeated)
     return found
+
+
+def _enum_numbers(raw: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Request enum properties: each name's number, for the numeric form of the mapping.
+
+    The integer branch lists the numbers of an enum whose rule admits only defined values;
+    otherwise the names are numbered in their order, as the generator writes them (every
+    enum of this API numbers its values 0, 1, 2, ...).
+    """
+    schemas = raw.get("components", {}).get("schemas", {})
+    found: dict[str, dict[str, int]] = {}
+    for node in _walk(raw.get("components", {})):
+        for name, prop in _props_items(node):
+            for candidate in (prop, prop.get("items")):
+                branches = candidate.get("anyOf", []) if isinstance(candidate, dict) else []
+                names: list[str] = []
+                numbers: list[int] = []
+                for branch in branches:
+                    if not isinstance(branch, dict):
+                        continue
+                    target = schemas.get(str(branch.get("$ref", "")).rsplit("/", 1)[-1], {})
+                    if isinstance(target.get("enum"), list):
+                        names = [str(item) for item in target["enum"]]
+                    if branch.get("type") == "integer" and isinstance(branch.get("enum"), list):
+                        numbers = [int(item) for item in branch["enum"]]
+                if names:
+                    found[name] = dict(zip(names, numbers or range(len(names)), strict=False))
+    return found
+
+
+def _integer_properties(raw: dict[str, Any]) -> frozenset[str]:
+    """Request properties holding an int32 (which a parser also reads from a string)."""
+    found = set()
+    for node in _walk(raw.get("components", {})):
+        for name, prop in _props_items(node):
+            branches = prop.get("anyOf", [])
+            if any(isinstance(b, dict) and b.get("format") == "int32" for b in branches) and any(
+                isinstance(b, dict) and b.get("type") == "string" for b in branches
+            ):
+                found.add(name)
+    return frozenset(found)
 
 
 def _props_items(node: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

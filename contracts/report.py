@@ -38,6 +38,8 @@ class Report:
     dialect_requests: dict[str, int] = field(default_factory=dict)
     dialect_cases: dict[str, int] = field(default_factory=dict)
     dialect_failures: dict[str, int] = field(default_factory=dict)
+    # Positive cases per operation: (answered 2xx, sent).
+    positive_outcomes: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -81,6 +83,12 @@ class Report:
             if suite in self.skipped and not failed:
                 verdict = f"NOT RUN: {self.skipped[suite]}"
             lines.append(f"  {suite:<10} {self.cases.get(suite, 0):>5} cases   {verdict}")
+        if self.positive_outcomes:
+            shares = ", ".join(
+                f"{operation} {ok}/{sent}"
+                for operation, (ok, sent) in sorted(self.positive_outcomes.items())
+            )
+            lines.append(f"  positive cases answered 2xx: {shares}")
         lines.append("")
         lines += self._dialect_lines()
         retried = f" ({self.retried} retried after 429/503)" if self.retried else ""

@@ -157,4 +157,7 @@ def run(config: SuiteConfig, progress: Progress | None = _stderr) -> Report:
         cleanup=cleaned,
         interrupted=interrupted,
         begun=tuple(begun),
+        positive_outcomes={
+            operation: (ok, sent) for operation, (ok, sent) in ctx.shaper.outcomes.items()
+        },
     )

@@ -108,13 +108,13 @@ def _error_responses(method: RpcMethod) -> dict[str, Any]:
     return responses
 
 
-# Not a Connect code: the protocol answers a request body it cannot decode with HTTP 415.
+# Not a Connect code: the protocol answers a request body it cannot decode with HTTP 415,
+# and requires nothing of the body. connect-python's runtime sends none, the fake a Connect
+# error; so the document names no content, which lets either be conforming.
 _UNSUPPORTED_MEDIA_TYPE = {
     "description": "The `Content-Type` is neither `application/json` nor `application/proto` "
-    "(Connect protocol); `Accept-Post` names both. The body, if any, is a Connect error.",
-    "content": {
-        "application/json": {"schema": {"$ref": f"#/components/schemas/{ConnectError.__name__}"}}
-    },
+    "(Connect protocol); `Accept-Post` names both. The Connect protocol requires only the "
+    f"status: the body may be empty, or a Connect error (`{ConnectError.__name__}`).",
 }
 
 _UNSUPPORTED_ENCODING = {

@@ -41,6 +41,11 @@ REFERENCE_PATTERN = "^[a-zA-Z0-9_-]{1,128}$"
 LIST_FILTER_MAX_ITEMS = 25
 PAGE_SIZE_MAX = 100
 PAGE_SIZE_DEFAULT = 25
+DEPENDS_ON_DOC = (
+    "The ids of the tasks this task depends on, each a task of the same environment. An id"
+    " that names no task gets `not_found` (HTTP 404), like any unknown id; the task itself,"
+    " a task of another environment or a dependency cycle gets `failed_precondition`."
+)
 
 Id = Annotated[str, Uuid()]
 Ids = tuple[Annotated[str, Uuid()], ...]
@@ -451,7 +456,10 @@ class PaginationRequest(Message):
     ] = 0
     token: Annotated[
         str,
-        Doc("Token for the next set of results that was returned as next_token of a response."),
+        Doc(
+            "Token for the next set of results that was returned as next_token of a response."
+            " Opaque: a token the server did not issue gets `invalid_argument` (HTTP 400)."
+        ),
     ] = ""
 
 
@@ -478,7 +486,7 @@ class CreateTaskRequest(Message):
     environment_id: Id = ""
     metadata: TaskMetadata | None = None
     spec: TaskSpec | None = None
-    depends_on: Ids = ()
+    depends_on: Annotated[Ids, Doc(DEPENDS_ON_DOC)] = ()
 
 
 @model
@@ -586,7 +594,7 @@ class UpdateTaskRequest(Message):
     id: Id = ""
     metadata: UpdateTaskRequestTaskMetadata | None = None
     spec: UpdateTaskRequestTaskSpec | None = None
-    depends_on: Ids = ()
+    depends_on: Annotated[Ids, Doc(DEPENDS_ON_DOC)] = ()
 
 
 @model

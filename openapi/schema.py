@@ -26,6 +26,7 @@ from typing import Any
 
 from openapi import fields as rules
 from openapi.models import Message
+from openapi.proto3json import TIMESTAMP_PATTERN, integer_string_pattern
 
 __all__ = ["Mode", "SchemaBuilder", "camel_case", "json_name", "message_fields"]
 
@@ -186,7 +187,9 @@ def _string_rules(field_rules: tuple[Any, ...]) -> JsonSchema:
         elif isinstance(rule, rules.MinLength):
             schema["minLength"] = rule.value
         elif isinstance(rule, rules.Timestamp):
+            # date-time alone admits what protojson refuses: a leap second, ten digits.
             schema["format"] = "date-time"
+            schema["pattern"] = TIMESTAMP_PATTERN
         elif isinstance(rule, rules.Int64String):
             schema["pattern"] = "^[0-9]+$" if rule.unsigned else "^-?[0-9]+$"
     return schema
@@ -312,11 +315,16 @@ class SchemaBuilder:
             return {"type": "boolean"}
         if base is int:
             schema: JsonSchema = {"type": "integer", "format": "int32"}
+            minimum = maximum = None
             for rule in field_rules:
                 if isinstance(rule, rules.Range):
-                    schema["minimum"] = rule.minimum
-                    schema["maximum"] = rule.maximum
-            return schema
+                    schema["minimum"] = minimum = rule.minimum
+                    schema["maximum"] = maximum = rule.maximum
+            if mode is Mode.RESPONSE:
+                return schema
+            # proto3 JSON parsers also take an integer written as a string ("25").
+            written = {"type": "string", "pattern": integer_string_pattern(minimum, maximum)}
+            return {"anyOf": [schema, written]}
         raise TypeError(f"no JSON Schema for {base!r}")
 
     def _max_items(self, info: FieldInfo, limit: int, mode: Mode) -> JsonSchema:

@@ -35,10 +35,14 @@ from contracts.context import RunContext
 from contracts.dialects import Dialect, draw_dialect
 from contracts.exchange import Exchange
 from contracts.failures import CheckFailed
+from contracts.suites.proto3 import judge_unknown_field, send_refusals
 
 __all__ = ["personalize", "run_auth", "run_negative", "run_positive"]
 
 _AUTH_EXAMPLES = 3
+# The share of positive reads sent a second time with an unknown field: a third keeps the
+# run short and still gives every read operation several pairs.
+_UNKNOWN_FIELD_SHARE = 0.34
 _REFERENCE = re.compile(r"[a-zA-Z0-9_-]{1,128}")
 # A placeholder only: the client sets the real header, and fixing it here stops
 # schemathesis from generating (or mutating) an Authorization header.
@@ -121,6 +125,9 @@ def _fuzz_operation(
     if mode is GenerationMode.NEGATIVE:
         strategy = strategy.filter(_body_is_negative)
 
+    # Valid bodies that can succeed (see contracts.realistic); auth cases stay as generated.
+    shaped = mode is GenerationMode.POSITIVE and authenticated
+
     def prepare(case: Any) -> object | None:
         """The body to send for ``case``, or None when it is not a case of this suite."""
         body: object = case.body
@@ -130,7 +137,8 @@ def _fuzz_operation(
             if _valid_on_the_wire(ctx, operation, body):
                 return None  # broken only in ways a Connect server ignores
             return body
-        return personalize(ctx, body)
+        body = personalize(ctx, body)
+        return ctx.shaper.shape(operation, body) if shaped else body
 
     negative = mode is GenerationMode.NEGATIVE
 
@@ -159,6 +167,15 @@ def _fuzz_operation(
             suite, operation, body, authenticated=authenticated, dialect=dialect
         )
         ctx.check(suite, exchange, checks)
+        if shaped:
+            ctx.shaper.observe(exchange)
+            if (
+                operation in ctx.document.read_only_operations
+                and isinstance(body, dict)
+                and not isinstance(case, _Example)  # a generated case (which shrinks)
+                and ctx.shaper.draw(operation) < _UNKNOWN_FIELD_SHARE
+            ):
+                judge_unknown_field(ctx, suite, operation, body, exchange, checks)
 
     seed = _operation_seed(ctx, suite, operation)
     given_strategy: Any = given(strategy)
@@ -174,6 +191,9 @@ def _fuzz_operation(
             explicit = list(ctx.document.examples(operation))
         for body in explicit:
             exercise(_Example(body))
+        if mode is GenerationMode.NEGATIVE and authenticated:
+            examples = [personalize(ctx, body) for body in ctx.document.examples(operation)]
+            send_refusals(ctx, suite, operation, checks, examples)
         known = {
             f.check for f in ctx.findings.failures if (f.suite, f.operation) == (suite, operation)
         }
@@ -334,9 +354,12 @@ def _run(
     allowed = ctx.client.allowed
     chosen = ctx.config.operations
     operations = sorted(
-        op
-        for op in ctx.document.operations
-        if (allowed is None or op in allowed) and (not chosen or op in chosen)
+        (
+            op
+            for op in ctx.document.operations
+            if (allowed is None or op in allowed) and (not chosen or op in chosen)
+        ),
+        key=_producers_first,
     )
 
     def one(operation: str) -> None:
@@ -355,6 +378,12 @@ def _run(
             ctx.interrupted.set()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+def _producers_first(operation: str) -> tuple[int, str]:
+    """CreateTask, then StartTask, then the rest by name: positive cases of the methods
+    that take an id then find tasks and executions the run created (contracts.realistic)."""
+    return ({"CreateTask": 0, "StartTask": 1}.get(operation, 2), operation)
 
 
 def run_positive(ctx: RunContext) -> None:

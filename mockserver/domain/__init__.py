@@ -30,7 +30,7 @@ from mockserver.domain.phases import (
     can_transition,
 )
 from mockserver.domain.scenario import Match, Rule, Scenario, ScenarioError, StepBehaviour
-from mockserver.domain.timestamps import format_timestamp, parse_timestamp
+from mockserver.domain.timestamps import format_timestamp, in_timestamp_range, parse_timestamp
 from mockserver.domain.timing import Timing
 from mockserver.domain.types import JsonObject
 
@@ -71,5 +71,6 @@ __all__ = [
     "can_reach",
     "can_transition",
     "format_timestamp",
+    "in_timestamp_range",
     "parse_timestamp",
 ]

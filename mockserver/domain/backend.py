@@ -801,7 +801,11 @@ class Backend:
         for dep in depends_on:
             other = tenant.tasks.get(dep)
             if other is None:
-                raise FailedPrecondition(f"dependsOn: task {dep} not found")
+                # An id that names nothing is not_found, as in every other field: the
+                # request is well formed, its subject missing (so a schema-valid request
+                # never gets 400 for it). A task that exists elsewhere, or a cycle, is a
+                # state the request conflicts with: failed_precondition.
+                raise NotFound(f"dependsOn: task {dep} not found")
             if other.environment_id != environment_id:
                 raise FailedPrecondition(
                     f"dependsOn: task {dep} belongs to another environment "

@@ -11,6 +11,14 @@ _NAIVE_EPOCH = datetime(1970, 1, 1)  # isoformat() without an offset, for format
 _ONE_MICRO = timedelta(microseconds=1)
 # The last instant RFC 3339 can write (9999-12-31T23:59:59.999999Z).
 MAX_MICROS = (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC) - _EPOCH) // _ONE_MICRO
+# The first instant a google.protobuf.Timestamp may hold (0001-01-01T00:00:00Z).
+MIN_MICROS = (datetime(1, 1, 1, tzinfo=UTC) - _EPOCH) // _ONE_MICRO
+
+
+def in_timestamp_range(micros: Micros) -> bool:
+    """Whether an instant fits a ``google.protobuf.Timestamp`` (years 0001..9999 in UTC);
+    both official parsers refuse ``0001-01-01T00:00:00+01:00``, a year-0 instant."""
+    return MIN_MICROS <= micros <= MAX_MICROS
 
 
 def to_micros(when: datetime) -> Micros:
@@ -74,7 +82,8 @@ def format_timestamp(micros: Micros) -> str:
 def parse_timestamp(text: str) -> Micros:
     """Parse an RFC 3339 timestamp with an offset (``Z`` or ``+hh:mm``); ``ValueError`` if not.
 
-    Digits beyond microseconds are truncated.
+    Digits beyond microseconds are truncated; more than nine (past nanoseconds) are
+    refused, as protobuf's parsers refuse them, and so is a leap second (``23:59:60``).
     """
     canonical = _parse_canonical(text)
     if canonical is not None:
@@ -84,7 +93,7 @@ def parse_timestamp(text: str) -> Micros:
     head, dot, tail = text.partition(".")
     if dot:
         digits = len(tail) - len(tail.lstrip("0123456789"))
-        if digits == 0:
+        if digits == 0 or digits > 9:
             raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
         # datetime.fromisoformat accepts up to 6 digits only on some versions; cut to 6.
         text = f"{head}.{tail[: min(digits, 6)]}{tail[digits:]}"

@@ -1,9 +1,11 @@
 """Bring a decoded request into the one shape the validators and the domain expect.
 
 proto3 JSON lets a client write a field by its JSON name (``environmentId``) or its proto
-name (``environment_id``), an enum by name or number, and ``null`` for "absent"; it drops
-unknown fields and unknown enum names. A :class:`MessageNormalizer` does all of that in
-one walk, with tables computed once per message from :func:`openapi.schema.message_fields`.
+name (``environment_id``), an enum by name or number, an integer as a JSON string
+(``"25"``, ``"1e2"``: the forms Go's protojson reads, see :mod:`openapi.proto3json`), and
+``null`` for "absent"; it drops unknown fields and unknown enum names. A
+:class:`MessageNormalizer` does all of that in one walk, with tables computed once per
+message from :func:`openapi.schema.message_fields`.
 Values of the wrong type are left as they are, for the validator to report.
 """
 
@@ -13,10 +15,12 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from mockserver.domain import JsonObject
+from mockserver.domain import JsonObject, in_timestamp_range, parse_timestamp
 from mockserver.http.connect import ConnectError
+from openapi import fields as rules
 from openapi.errors import Code
 from openapi.models import Message
+from openapi.proto3json import parse_integer_string
 from openapi.schema import FieldInfo, message_fields
 
 __all__ = ["MessageNormalizer", "build_normalizer"]
@@ -24,6 +28,7 @@ __all__ = ["MessageNormalizer", "build_normalizer"]
 _MESSAGE: Final = "message"
 _ENUM: Final = "enum"
 _INT: Final = "int"
+_TIME: Final = "time"  # a Timestamp: its pattern is the validator's, its range is checked here
 _PLAIN: Final = "plain"  # strings, booleans, maps: kept as they are
 
 _DROP: Final = object()  # an unknown enum name: the field (or list item) disappears
@@ -118,7 +123,10 @@ class MessageNormalizer:
             kind = spec.kind
             kind_of_value = type(value)
             if kind_of_value is str:
-                if kind == _ENUM and value not in spec.enum_names:
+                # A plain string is normal; an enum name only when known. "25" becomes 25,
+                # a Timestamp gets its range checked, a string for a message is left as
+                # it is: the building walk decides.
+                if kind != _PLAIN and (kind != _ENUM or value not in spec.enum_names):
                     return False
             elif kind_of_value is dict:
                 nested = spec.message
@@ -143,6 +151,8 @@ class MessageNormalizer:
     def _is_normal_item(spec: _Field, item: Any) -> bool:
         kind_of_item = type(item)
         if kind_of_item is str:
+            if spec.kind == _INT:
+                return False
             return spec.kind != _ENUM or item in spec.enum_names
         if kind_of_item is dict:
             return spec.message is not None and spec.message._is_normal(item)
@@ -170,9 +180,33 @@ class MessageNormalizer:
                 # An undefined number stays a number: the schema says whether it may be.
                 return spec.enum_numbers.get(value, value)
             return value
-        if kind == _INT and isinstance(value, float) and value.is_integer():
-            return int(value)
+        if kind == _TIME:
+            if isinstance(value, str):
+                _check_timestamp_range(value, path)
+            return value
+        if kind == _INT:
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            if isinstance(value, str):
+                number = parse_integer_string(value)
+                # A string protojson refuses stays one, for the validator to report.
+                return value if number is None else number
         return value
+
+
+def _check_timestamp_range(value: str, path: str) -> None:
+    """``ConnectError(invalid_argument)`` for a well-formed Timestamp whose offset moves it
+    out of years 0001..9999 in UTC (``9999-12-31T23:59:59-01:00``), which protojson and
+    json_format refuse and no pattern can tell; a malformed one is the validator's."""
+    try:
+        micros = parse_timestamp(value)
+    except (ValueError, OverflowError):
+        return
+    if not in_timestamp_range(micros):
+        raise ConnectError(
+            Code.invalid_argument,
+            f"{path}: {value!r} is outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z",
+        )
 
 
 def build_normalizer(cls: type[Message], *, strict: bool = False) -> MessageNormalizer:
@@ -214,4 +248,6 @@ class _Builder:
             )
         if base is int and not info.is_map:
             return _Field(info.json_name, _INT, repeated)
+        if any(isinstance(rule, rules.Timestamp) for rule in info.rules):
+            return _Field(info.json_name, _TIME, repeated)
         return _Field(info.json_name, _PLAIN, repeated and not info.is_map)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -119,3 +120,13 @@ def test_checks_curl_hides_a_given_token_and_escapes_control_characters() -> Non
     assert "\\u0001" in command
     binary = curl_command("http://x/GetTask", {}, b"\xff\x00", None)
     assert binary.startswith("printf '\\377\\000' | curl ") and "--data-binary @-" in binary
+
+
+def test_checks_accept_a_415_without_a_body(doc: Document) -> None:
+    # The Connect protocol requires only the status (connect-python's runtime sends no body).
+    bodiless = dataclasses.replace(exchange("CreateTask", 415, None, content_type=""), content=b"")
+    for check in (status_code_conformance, content_type_conformance, connect_error_consistency,
+                  response_schema_conformance):  # fmt: skip
+        check(bodiless, doc)
+    with pytest.raises(CheckFailed):
+        connect_error_consistency(exchange("CreateTask", 400, None), doc)

@@ -136,12 +136,19 @@ class BackendMachine(RuleBasedStateMachine):
                 stack.extend(self.tasks[current].depends_on)
         return False
 
-    def dependency_error(self, caller: Caller, env: str, deps: list[str], own: str | None) -> bool:
+    def dependency_error(
+        self, caller: Caller, env: str, deps: list[str], own: str | None
+    ) -> type[Exception] | None:
+        """The error the dependencies get, checked in order: a missing one (or another
+        caller's) is NotFound, one of another environment, itself or a cycle
+        FailedPrecondition."""
         for dep in deps:
             task = self.tasks.get(dep)
-            if task is None or task.caller != caller or task.environment_id != env:
-                return True
-        return own is not None and self.reaches(deps, own)
+            if task is None or task.caller != caller:
+                return NotFound
+            if task.environment_id != env or dep == own:
+                return FailedPrecondition
+        return FailedPrecondition if own is not None and self.reaches(deps, own) else None
 
     # -- rules -----------------------------------------------------------------------
 
@@ -172,10 +179,10 @@ class BackendMachine(RuleBasedStateMachine):
         except AlreadyExists:
             assert taken
             return
-        except FailedPrecondition:
-            assert not taken and self.dependency_error(caller, env, dep_ids, None)
+        except (FailedPrecondition, NotFound) as error:
+            assert not taken and type(error) is self.dependency_error(caller, env, dep_ids, None)
             return
-        assert not taken and not self.dependency_error(caller, env, dep_ids, None)
+        assert not taken and self.dependency_error(caller, env, dep_ids, None) is None
         self.tasks[task["id"]] = ModelTask(caller, env, reference, dep_ids)
 
     @rule(who=st.integers(0, 1), index=st.integers(0, 50))
@@ -213,15 +220,17 @@ class BackendMachine(RuleBasedStateMachine):
                 return
             raise AssertionError("update of a missing task succeeded")
         model = self.tasks[task_id]
-        expect_error = bool(dep_ids) and self.dependency_error(
-            caller, model.environment_id, dep_ids, task_id
+        expect_error = (
+            self.dependency_error(caller, model.environment_id, dep_ids, task_id)
+            if dep_ids
+            else None
         )
         try:
             assert self.call(caller, "UpdateTask", request) == {}
-        except FailedPrecondition:
-            assert expect_error
+        except (FailedPrecondition, NotFound) as error:
+            assert type(error) is expect_error
             return
-        assert not expect_error
+        assert expect_error is None
         if dep_ids:
             model.depends_on = dep_ids
 

@@ -134,9 +134,9 @@ def test_create_task_reference_is_unique_per_environment_and_tenant() -> None:
     world.create()  # empty references never clash
 
 
-def test_create_task_depends_on_missing_task_failed_precondition() -> None:
+def test_create_task_depends_on_missing_task_not_found() -> None:
     world = World()
-    with pytest.raises(FailedPrecondition, match="not found"):
+    with pytest.raises(NotFound, match=f"dependsOn: task {MISSING_ID} not found"):
         world.create("b", depends_on=[MISSING_ID])
 
 
@@ -147,16 +147,16 @@ def test_create_task_depends_on_other_environment_failed_precondition() -> None:
         world.create("b", depends_on=[other["id"]])
 
 
-def test_create_task_depends_on_other_tenant_failed_precondition() -> None:
+def test_create_task_depends_on_other_tenant_not_found() -> None:
     world = World()
     theirs = world.create("a", caller=world.bob)
-    with pytest.raises(FailedPrecondition):
+    with pytest.raises(NotFound):
         world.create("b", depends_on=[theirs["id"]])
 
 
 def test_create_task_failure_leaves_no_tenant_behind() -> None:
     world = World()
-    with pytest.raises(FailedPrecondition):
+    with pytest.raises(NotFound):
         world.create("b", depends_on=[MISSING_ID])
     assert world.backend.export_state()["tenants"] == {}
 
@@ -288,13 +288,14 @@ def test_update_task_depends_on_cycle_failed_precondition() -> None:
     assert "dependsOn" not in world.task(a["id"])
 
 
-def test_update_task_depends_on_missing_or_foreign_failed_precondition() -> None:
+def test_update_task_depends_on_missing_not_found_or_foreign_failed_precondition() -> None:
     world = World()
     task = world.create("a")
     foreign = world.create("b", environment_id=ENV_B)
-    for dep in (MISSING_ID, foreign["id"]):
-        with pytest.raises(FailedPrecondition):
-            world.call("UpdateTask", {"id": task["id"], "dependsOn": [dep]})
+    with pytest.raises(NotFound):
+        world.call("UpdateTask", {"id": task["id"], "dependsOn": [MISSING_ID]})
+    with pytest.raises(FailedPrecondition):
+        world.call("UpdateTask", {"id": task["id"], "dependsOn": [foreign["id"]]})
 
 
 def test_update_task_unknown_id_not_found() -> None:

@@ -129,10 +129,8 @@ def test_rpc_duplicate_reference_is_already_exists(client: AsgiClient) -> None:
     connect_error(client.rpc("CreateTask", task_body()), 409, "already_exists")
 
 
-def test_rpc_missing_dependency_is_failed_precondition(client: AsgiClient) -> None:
-    connect_error(
-        client.rpc("CreateTask", task_body(dependsOn=[MISSING])), 400, "failed_precondition"
-    )
+def test_rpc_missing_dependency_is_not_found(client: AsgiClient) -> None:
+    connect_error(client.rpc("CreateTask", task_body(dependsOn=[MISSING])), 404, "not_found")
 
 
 # -- protocol errors ---------------------------------------------------------------------

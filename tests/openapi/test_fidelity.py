@@ -205,6 +205,10 @@ def _check_scalar(where: str, field: pb.FieldDescriptor, rules: Any, prop: dict[
         if rules.string.HasField("min_len"):
             assert prop["minLength"] == rules.string.min_len, where
     elif field.type == field.TYPE_INT32:
+        if "anyOf" in prop:  # request side: the number, or the number written as a string
+            prop, written = prop["anyOf"][0], prop["anyOf"][1]
+            assert written["type"] == "string" and written["pattern"].startswith("^"), where
+            kinds = _types(prop)
         assert "integer" in kinds, where
         if rules.int32.HasField("gte"):
             assert prop["minimum"] == rules.int32.gte, where
