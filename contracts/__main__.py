@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
-from contracts.config import DEFAULT_MAX_EXAMPLES, SUITES, SuiteConfig
+from contracts.config import (
+    CAMPAIGN_ROUND_EXAMPLES,
+    DEFAULT_MAX_EXAMPLES,
+    HUNTS,
+    SUITES,
+    SuiteConfig,
+)
 from contracts.dialects import DIALECTS, parse_dialects
-from contracts.report import EXIT_NO_VERDICT
+from contracts.merge import MergeError, merge_files
+from contracts.report import EXIT_NO_VERDICT, shard_path
 from contracts.runner import SetupError, run
 
 __all__ = ["main"]
@@ -80,6 +89,42 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="per-request timeout (default 30)",
     )
+    campaign = parser.add_argument_group("as a fuzzer (a campaign)")
+    campaign.add_argument(
+        "--duration",
+        type=float,
+        metavar="SECONDS",
+        help="run rounds of every suite with fresh seeds until this time is spent, at "
+        f"most {CAMPAIGN_ROUND_EXAMPLES} cases per operation a round (default: one bounded "
+        "pass of --max-examples)",
+    )
+    campaign.add_argument(
+        "--fail-fast", action="store_true", help="stop at the first failure (default: go on)"
+    )
+    campaign.add_argument(
+        "--max-response-time",
+        type=float,
+        metavar="MS",
+        help="an answer slower than this many milliseconds fails the response_time check",
+    )
+    campaign.add_argument(
+        "--hunt",
+        choices=HUNTS,
+        action="append",
+        default=[],
+        help="steer generation (hypothesis.target) towards slow and large answers",
+    )
+    campaign.add_argument(
+        "--database",
+        metavar="DIR",
+        help="keep failing examples and this report in DIR; the next campaign replays "
+        "them first and says which earlier failures are fixed (default: keep nothing)",
+    )
+    campaign.add_argument(
+        "--report",
+        metavar="FILE",
+        help="write the JSON report (one entry per failure signature) to FILE",
+    )
     deployment = parser.add_argument_group("against a real deployment")
     deployment.add_argument(
         "--environment-id",
@@ -116,12 +161,41 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _merge(argv: list[str]) -> int:
+    """``contracts merge REPORT... [-o OUT]``: one deduplicated report from many shards."""
+    parser = argparse.ArgumentParser(
+        prog="contracts merge",
+        description="Merge JSON reports (--report) of shards into one, each failure "
+        "signature once. Exit status as the merged verdict: 0, 1, or 2.",
+    )
+    parser.add_argument("reports", nargs="+", metavar="REPORT")
+    parser.add_argument("-o", "--output", metavar="OUT", help="write here (default: stdout)")
+    args = parser.parse_args(argv)
+    try:
+        merged = merge_files(args.reports)
+    except MergeError as problem:
+        print(f"contracts merge: error: {problem}", file=sys.stderr)
+        return EXIT_NO_VERDICT
+    text = json.dumps(merged, indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        for failure in merged["failures"]:
+            print(f"{failure['count']:>6}x  {failure['signature']}")
+        print(f"{len(merged['failures'])} distinct failure(s) from {len(args.reports)} report(s)")
+    else:
+        sys.stdout.write(text)
+    return int(merged["exit_status"])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status.
 
     0 conforms, 1 does not, 2 no verdict (a usage or setup problem, or calls that kept
-    failing transiently), 130 interrupted.
+    failing transiently), 130 interrupted. ``contracts merge ...`` merges reports.
     """
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["merge"]:
+        return _merge(argv[1:])
     args = _parser().parse_args(argv)
     try:
         config = SuiteConfig(
@@ -140,6 +214,11 @@ def main(argv: list[str] | None = None) -> int:
             rate_limit=args.rate_limit,
             retries=args.retries,
             dialects=args.dialects,
+            duration=args.duration,
+            fail_fast=args.fail_fast,
+            max_response_time=args.max_response_time,
+            hunt=tuple(dict.fromkeys(args.hunt)),
+            database=args.database,
         )
     except ValueError as exc:
         print(f"contracts: error: {exc}", file=sys.stderr)
@@ -154,7 +233,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_NO_VERDICT
     print(report.summary())
     if args.junit_xml:
-        report.write_junit(args.junit_xml)
+        report.write_junit(shard_path(args.junit_xml))
+    if args.report:
+        report.write_json(shard_path(args.report))
     return report.exit_status
 
 

@@ -10,16 +10,25 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from contracts.checks import Check
+from contracts.checks import Check, answered
 from contracts.config import SuiteConfig
 from contracts.document import Document
 from contracts.exchange import Client, Exchange
 from contracts.failures import CheckFailed, Failure, Findings
 from contracts.invariants import ExecutionLedger
+from contracts.replay import saved_example
 
-__all__ = ["Progress", "RunContext", "Unit"]
+__all__ = ["BudgetSpent", "Progress", "RunContext", "Unit"]
 
 Progress = Callable[[str], None]
+
+
+class BudgetSpent(BaseException):
+    """The campaign's ``--duration`` is over, or ``--fail-fast`` met a failure: stop now.
+
+    A BaseException, like KeyboardInterrupt, so that Hypothesis does not take it for a
+    failure of the test (it neither shrinks nor reports it) and it leaves the suite.
+    """
 
 
 @dataclass(frozen=True)
@@ -49,11 +58,25 @@ class RunContext:
     units: list[Unit] = field(default_factory=list)
     # Set on Ctrl-C, so that worker threads stop too (only the main thread sees the signal).
     interrupted: threading.Event = field(default_factory=threading.Event, repr=False)
+    round: int = 0  # a campaign's round (0 in a bounded run)
+    # A campaign's end (time.monotonic()), and the flag --fail-fast raises.
+    deadline: float | None = None
+    stopped: threading.Event = field(default_factory=threading.Event, repr=False)
+    # Checks every answer gets on top of the suite's own (--max-response-time).
+    extra_checks: tuple[Check, ...] = ()
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def stop_if_interrupted(self) -> None:
+        """Leave the suite on Ctrl-C (KeyboardInterrupt) or at the campaign's end."""
         if self.interrupted.is_set():
             raise KeyboardInterrupt
+        if self.out_of_time():
+            self.stopped.set()
+        if self.stopped.is_set():
+            raise BudgetSpent
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
 
     def check(self, suite: str, exchange: Exchange, checks: Iterable[Check]) -> list[str]:
         """Run ``checks`` on ``exchange``, record what fails, return the failing names.
@@ -64,18 +87,34 @@ class RunContext:
         if exchange.transient:
             self.findings.count_transient(exchange.operation)
             return []
+        # No answer (time-out, dropped, not HTTP): the one thing to say about it.
+        checks = (answered,) if exchange.transport is not None else (*checks, *self.extra_checks)
         failed: list[str] = []
         for check in checks:
             try:
                 check(exchange, self.document)
             except CheckFailed as problem:
                 failed.append(problem.check)
-                self.fail(suite, exchange.operation, problem, exchange.curl, exchange.dialect.name)
+                self.fail(
+                    suite,
+                    exchange.operation,
+                    problem,
+                    exchange.curl,
+                    exchange.dialect.name,
+                    exchange=exchange,
+                )
         return failed
 
     def fail(
-        self, suite: str, operation: str, problem: CheckFailed, curl: str, dialect: str = "json"
+        self,
+        suite: str,
+        operation: str,
+        problem: CheckFailed,
+        curl: str,
+        dialect: str = "json",
+        exchange: Exchange | None = None,
     ) -> None:
+        """Record a failure; with the ``exchange`` that showed it, its outcome and request."""
         self.findings.add(
             Failure(
                 suite,
@@ -85,6 +124,10 @@ class RunContext:
                 problem.expected,
                 curl,
                 dialect=dialect,
+                outcome=exchange.outcome if exchange is not None else "",
+                example=(
+                    saved_example(exchange, self.client.base_url) if exchange is not None else None
+                ),
             )
         )
 

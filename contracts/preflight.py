@@ -85,3 +85,5 @@ def check_server(client: Client, environment_ids: tuple[str, ...], token_given: 
             f"{client.base_url} keeps answering {answer} (retried {client.retries} times); "
             "try again later or lower --rate-limit"
         )
+    # From now on a time-out or a dropped connection is the implementation's failure.
+    client.answers_seen = True

@@ -14,11 +14,13 @@ import threading
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import hypothesis
 import hypothesis.errors
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.internal import lambda_sources
 from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
@@ -35,6 +37,7 @@ from contracts.context import RunContext
 from contracts.dialects import Dialect, draw_dialect
 from contracts.exchange import Exchange
 from contracts.failures import CheckFailed
+from contracts.replay import saved_example
 
 __all__ = ["personalize", "run_auth", "run_negative", "run_positive"]
 
@@ -74,13 +77,37 @@ def personalize(ctx: RunContext, body: object) -> object:
     return body
 
 
+def _examples_database(ctx: RunContext) -> ExampleDatabase | None:
+    """Hypothesis' example database under ``--database DIR``, else none (nothing kept)."""
+    if ctx.config.database is None:
+        return None
+    return DirectoryBasedExampleDatabase(str(Path(ctx.config.database) / "examples"))
+
+
+def _keyed(test: Any, suite: str, operation: str) -> Any:
+    """Give the test one database key per suite and operation.
+
+    Hypothesis derives the key from the test function's source, which is the same closure
+    for every operation; the search and the shrinking of one operation share a key, so a
+    shrunk failure saved by one campaign is the first case the next one replays.
+    """
+    test._hypothesis_internal_database_key = f"contracts:{suite}:{operation}".encode()
+    return test
+
+
 def _settings(ctx: RunContext, max_examples: int) -> settings:
+    database = _examples_database(ctx)
+    phases = [Phase.explicit, Phase.generate]
+    if database is not None:
+        phases.insert(0, Phase.reuse)
+    if ctx.config.hunt:
+        phases.append(Phase.target)
     return settings(
         max_examples=max_examples,
-        database=None,
+        database=database,
         deadline=None,
         derandomize=False,
-        phases=[Phase.explicit, Phase.generate],
+        phases=phases,
         suppress_health_check=list(HealthCheck),
         verbosity=Verbosity.quiet,
         report_multiple_bugs=False,
@@ -158,16 +185,22 @@ def _fuzz_operation(
             suite, operation, body, authenticated=authenticated, dialect=dialect_for(body)
         )
         ctx.check(suite, exchange, checks)
+        if "slow" in ctx.config.hunt:
+            _aim_at_cost(exchange)
 
+    checks = (*checks, *ctx.extra_checks)
     seed = _operation_seed(ctx, suite, operation)
     given_strategy: Any = given(strategy)
     test: Any = given_strategy(exercise)
     test = _settings(ctx, max_examples)(test)
-    test = hypothesis.seed(seed)(test)
+    test = _keyed(hypothesis.seed(seed)(test), suite, operation)
     with ctx.unit(suite, operation):
         # Deterministic cases first: the document's examples (positive), each limit and one
-        # step past it, and schemathesis' coverage cases, capped at max_examples.
-        if authenticated:
+        # step past it, and schemathesis' coverage cases, capped at max_examples. A
+        # campaign sends them in its first round only: they are the same every round.
+        if ctx.round > 0:
+            explicit = []
+        elif authenticated:
             explicit = _explicit_bodies(ctx, schema, api_operation, mode, max_examples)
         else:
             explicit = list(ctx.document.examples(operation))
@@ -198,7 +231,25 @@ def _fuzz_operation(
                 try:
                     names[name](found, ctx.document)
                 except CheckFailed:
-                    ctx.findings.shrink(suite, operation, name, found.curl)
+                    ctx.findings.shrink(
+                        suite,
+                        operation,
+                        name,
+                        found.curl,
+                        saved_example(found, ctx.client.base_url),
+                        found.outcome,
+                    )
+
+
+def _aim_at_cost(exchange: Exchange) -> None:
+    """``--hunt slow``: tell Hypothesis to look for slower answers and larger ones.
+
+    Its targeted phase then mutates the cases that scored highest: a server whose cost
+    grows with the request's content answers larger, then slower, as the search climbs.
+    """
+    if exchange.transport is None:
+        hypothesis.target((exchange.received_at - exchange.sent_at) * 1000, label="response ms")
+        hypothesis.target(float(len(exchange.content)), label="response bytes")
 
 
 class _Reproduced(Exception):
@@ -236,6 +287,8 @@ def _shrink(
         exchange = ctx.client.send(
             suite, operation, body, authenticated=authenticated, dialect=dialect_for(body)
         )
+        if "slow" in ctx.config.hunt:
+            _aim_at_cost(exchange)
         try:
             check(exchange, ctx.document)
         except CheckFailed:
@@ -245,10 +298,15 @@ def _shrink(
     test: Any = given_strategy(probe)
     test = settings(
         _settings(ctx, max_examples),
-        phases=[Phase.generate, Phase.shrink],
+        phases=[
+            *([Phase.reuse] if ctx.config.database is not None else []),
+            Phase.generate,
+            *([Phase.target] if ctx.config.hunt else []),
+            Phase.shrink,
+        ],
         max_examples=max_examples,
     )(test)
-    test = hypothesis.seed(seed)(test)
+    test = _keyed(hypothesis.seed(seed)(test), suite, operation)
     try:
         test()
     except _Reproduced as found:
@@ -340,7 +398,8 @@ def _run(
 
     def one(operation: str) -> None:
         _fuzz_operation(ctx, suite, operation, mode, max_examples, checks, authenticated)
-        ctx.progress(f"  {suite:<9} {operation:<20} done")
+        if ctx.round == 0:  # a campaign's later rounds show in its progress line instead
+            ctx.progress(f"  {suite:<9} {operation:<20} done")
 
     if ctx.config.workers > 1:
         _serialize_lambda_descriptions()
@@ -362,7 +421,7 @@ def run_positive(ctx: RunContext) -> None:
         ctx,
         "positive",
         GenerationMode.POSITIVE,
-        ctx.config.max_examples,
+        ctx.config.round_examples,
         (*COMMON_CHECKS, valid_request_accepted),
     )
 
@@ -373,7 +432,7 @@ def run_negative(ctx: RunContext) -> None:
         ctx,
         "negative",
         GenerationMode.NEGATIVE,
-        ctx.config.max_examples,
+        ctx.config.round_examples,
         (*COMMON_CHECKS, invalid_request_rejected),
     )
 
@@ -384,7 +443,7 @@ def run_auth(ctx: RunContext) -> None:
         ctx,
         "auth",
         GenerationMode.POSITIVE,
-        min(_AUTH_EXAMPLES, ctx.config.max_examples),
+        min(_AUTH_EXAMPLES, ctx.config.round_examples),
         (*COMMON_CHECKS, missing_token_rejected),
         authenticated=False,
     )
