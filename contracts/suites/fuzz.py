@@ -20,6 +20,7 @@ from typing import Any
 import hypothesis
 import hypothesis.errors
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.internal import lambda_sources
 from schemathesis import GenerationMode
@@ -37,6 +38,7 @@ from contracts.context import RunContext
 from contracts.dialects import Dialect, draw_dialect
 from contracts.exchange import Exchange
 from contracts.failures import CheckFailed
+from contracts.hunting import MAX_DOUBLINGS, Grown, aim_at_cost, grown
 from contracts.replay import saved_example
 
 __all__ = ["personalize", "run_auth", "run_negative", "run_positive"]
@@ -147,6 +149,8 @@ def _fuzz_operation(
     strategy = api_operation.as_strategy(generation_mode=mode, headers=dict(_FIXED_HEADERS))
     if mode is GenerationMode.NEGATIVE:
         strategy = strategy.filter(_body_is_negative)
+    elif "slow" in ctx.config.hunt:
+        strategy = st.builds(Grown, strategy, st.integers(0, MAX_DOUBLINGS))
 
     def prepare(case: Any) -> object | None:
         """The body to send for ``case``, or None when it is not a case of this suite."""
@@ -157,7 +161,14 @@ def _fuzz_operation(
             if _valid_on_the_wire(ctx, operation, body):
                 return None  # broken only in ways a Connect server ignores
             return body
-        return personalize(ctx, body)
+        body = personalize(ctx, body)
+        if isinstance(case, Grown) and case.doublings:
+            body = grown(
+                body,
+                case.doublings,
+                lambda candidate: ctx.document.accepts_on_the_wire(operation, candidate),
+            )
+        return body
 
     negative = mode is GenerationMode.NEGATIVE
 
@@ -185,8 +196,8 @@ def _fuzz_operation(
             suite, operation, body, authenticated=authenticated, dialect=dialect_for(body)
         )
         ctx.check(suite, exchange, checks)
-        if "slow" in ctx.config.hunt:
-            _aim_at_cost(exchange)
+        if "slow" in ctx.config.hunt and not isinstance(case, _Example):
+            aim_at_cost(exchange)
 
     checks = (*checks, *ctx.extra_checks)
     seed = _operation_seed(ctx, suite, operation)
@@ -241,17 +252,6 @@ def _fuzz_operation(
                     )
 
 
-def _aim_at_cost(exchange: Exchange) -> None:
-    """``--hunt slow``: tell Hypothesis to look for slower answers and larger ones.
-
-    Its targeted phase then mutates the cases that scored highest: a server whose cost
-    grows with the request's content answers larger, then slower, as the search climbs.
-    """
-    if exchange.transport is None:
-        hypothesis.target((exchange.received_at - exchange.sent_at) * 1000, label="response ms")
-        hypothesis.target(float(len(exchange.content)), label="response bytes")
-
-
 class _Reproduced(Exception):
     def __init__(self, exchange: Exchange) -> None:
         super().__init__(exchange.curl)
@@ -288,7 +288,7 @@ def _shrink(
             suite, operation, body, authenticated=authenticated, dialect=dialect_for(body)
         )
         if "slow" in ctx.config.hunt:
-            _aim_at_cost(exchange)
+            aim_at_cost(exchange)
         try:
             check(exchange, ctx.document)
         except CheckFailed:
