@@ -123,7 +123,8 @@ class Costly:
         async def replay() -> dict[str, Any]:
             nonlocal sent
             if sent:
-                return await receive()
+                later: dict[str, Any] = await receive()
+                return later
             sent = True
             return {"type": "http.request", "body": raw, "more_body": False}
 
