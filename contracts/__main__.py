@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from contracts.config import (
     CAMPAIGN_ROUND_EXAMPLES,
@@ -187,6 +192,23 @@ def _merge(argv: list[str]) -> int:
     return int(merged["exit_status"])
 
 
+@contextlib.contextmanager
+def _hypothesis_home(database: str | None) -> Iterator[None]:
+    """Where Hypothesis keeps its files (a cache of constants) during the run.
+
+    By default that is ``.hypothesis/`` in the working directory, which a CLI run must
+    not leave behind: under ``--database DIR`` it is ``DIR/hypothesis``, otherwise a
+    temporary directory removed at the end. (The pytest plugin leaves Hypothesis'
+    settings to the session it runs in.)
+    """
+    with tempfile.TemporaryDirectory(prefix="contracts-hypothesis-") as scratch:
+        set_hypothesis_home_dir(Path(database) / "hypothesis" if database else scratch)
+        try:
+            yield
+        finally:
+            set_hypothesis_home_dir(None)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status.
 
@@ -224,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"contracts: error: {exc}", file=sys.stderr)
         return EXIT_NO_VERDICT
     try:
-        report = run(config)
+        with _hypothesis_home(args.database):
+            report = run(config)
     except SetupError as problem:
         print(f"contracts: error: {problem}", file=sys.stderr)
         if problem.cleanup is not None and (problem.cleanup.left_tasks or problem.cleanup.kept):

@@ -18,7 +18,7 @@ from contracts.failures import CheckFailed, Failure, Findings
 from contracts.invariants import ExecutionLedger
 from contracts.replay import saved_example
 
-__all__ = ["BudgetSpent", "Progress", "RunContext", "Unit"]
+__all__ = ["BudgetSpent", "Progress", "RunContext", "SliceSpent", "Unit"]
 
 Progress = Callable[[str], None]
 
@@ -29,6 +29,10 @@ class BudgetSpent(BaseException):
     A BaseException, like KeyboardInterrupt, so that Hypothesis does not take it for a
     failure of the test (it neither shrinks nor reports it) and it leaves the suite.
     """
+
+
+class SliceSpent(BudgetSpent):
+    """A suite's share of a campaign round is used up: on to the next suite."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class RunContext:
     round: int = 0  # a campaign's round (0 in a bounded run)
     # A campaign's end (time.monotonic()), and the flag --fail-fast raises.
     deadline: float | None = None
+    slice_end: float | None = None  # the running suite's share of the round ends here
     stopped: threading.Event = field(default_factory=threading.Event, repr=False)
     # Checks every answer gets on top of the suite's own (--max-response-time).
     extra_checks: tuple[Check, ...] = ()
@@ -74,6 +79,8 @@ class RunContext:
             self.stopped.set()
         if self.stopped.is_set():
             raise BudgetSpent
+        if self.slice_end is not None and time.monotonic() >= self.slice_end:
+            raise SliceSpent
 
     def out_of_time(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contracts.checks import CHECKS_BY_NAME, Check, response_time_within
 from contracts.cleanup import Cleanup
 from contracts.config import SUITES, SuiteConfig
-from contracts.context import BudgetSpent, Progress, RunContext
+from contracts.context import BudgetSpent, Progress, RunContext, SliceSpent
 from contracts.database import CampaignDatabase, compare
 from contracts.exchange import Client, Exchange
 from contracts.failures import CheckFailed, Findings
@@ -43,6 +43,9 @@ assert tuple(_RUNNERS) == SUITES
 
 
 _REPLAY_SUITE = "replay"
+# A suite's share of a campaign round: at least this many seconds, else the budget over
+# twice the suites, so that a short campaign reaches every suite at least once.
+_MIN_SLICE = 0.5
 # Odd and large: consecutive rounds' seeds share no low bits.
 _ROUND_STRIDE = 0x9E3779B1
 
@@ -178,16 +181,28 @@ def run(config: SuiteConfig, progress: Progress | None = _stderr) -> Report:
 
 
 def _rounds(ctx: RunContext, say: Progress) -> None:
-    """Every suite once; under ``--duration``, again with a fresh seed until time is up."""
+    """Every suite once; under ``--duration``, again with a fresh seed until time is up.
+
+    In a campaign each suite gets at most its share of a round's time (a round's cases
+    are bounded too), so that a slow suite cannot starve the others.
+    """
     first_seed = ctx.seed
+    suites = ctx.config.suites
+    duration = ctx.config.duration
+    share = max(_MIN_SLICE, duration / (2 * len(suites))) if duration is not None else None
     while True:
-        for suite in ctx.config.suites:
+        for suite in suites:
+            ctx.slice_end = None
             ctx.stop_if_interrupted()
             if ctx.round == 0:
                 say(f"{suite} ...")
             suite_started = time.monotonic()
+            if share is not None:
+                ctx.slice_end = suite_started + share
             try:
                 _RUNNERS[suite](ctx)
+            except SliceSpent:
+                pass
             except SetupError:
                 raise
             except Exception as exc:
@@ -199,6 +214,7 @@ def _rounds(ctx: RunContext, say: Progress) -> None:
                 )
             if ctx.round == 0:
                 say(f"{suite}: {time.monotonic() - suite_started:.1f} s")
+        ctx.slice_end = None
         if ctx.deadline is None:
             return
         ctx.round += 1

@@ -37,7 +37,7 @@ from contracts.checks import (
 from contracts.context import RunContext
 from contracts.dialects import Dialect, draw_dialect
 from contracts.exchange import Exchange
-from contracts.failures import CheckFailed
+from contracts.failures import CheckFailed, Failure
 from contracts.hunting import MAX_DOUBLINGS, Grown, aim_at_cost, grown
 from contracts.replay import saved_example
 
@@ -203,8 +203,9 @@ def _fuzz_operation(
     seed = _operation_seed(ctx, suite, operation)
     given_strategy: Any = given(strategy)
     test: Any = given_strategy(exercise)
-    test = _settings(ctx, max_examples)(test)
-    test = _keyed(hypothesis.seed(seed)(test), suite, operation)
+    # The seed first: hypothesis.seed() turns the database off in the settings it finds.
+    test = hypothesis.seed(seed)(test)
+    test = _keyed(_settings(ctx, max_examples)(test), suite, operation)
     with ctx.unit(suite, operation):
         # Deterministic cases first: the document's examples (positive), each limit and one
         # step past it, and schemathesis' coverage cases, capped at max_examples. A
@@ -217,20 +218,22 @@ def _fuzz_operation(
             explicit = list(ctx.document.examples(operation))
         for body in explicit:
             exercise(_Example(body))
-        known = {
-            f.check for f in ctx.findings.failures if (f.suite, f.operation) == (suite, operation)
-        }
+
+        def ours() -> list[Failure]:
+            return [
+                f for f in ctx.findings.failures if (f.suite, f.operation) == (suite, operation)
+            ]
+
+        seen_before = {f.signature: f.occurrences for f in ours()}
         test()
-        # Failures only generated cases found (explicit ones are small already; invariants
-        # span several calls): shrink the first, and use its minimal case for every check
-        # it breaks too.
+        # Failures the generated cases met (invariants span several calls) and that have no
+        # shrunk reproduction yet: shrink the first, and use its minimal case for every
+        # check it breaks too. An explicit case met first counts: generation met it again.
         names = {check.__name__: check for check in checks}
         pending = [
             f.check
-            for f in ctx.findings.failures
-            if (f.suite, f.operation) == (suite, operation)
-            and f.check in names
-            and f.check not in known
+            for f in ours()
+            if f.check in names and not f.shrunk and f.occurrences > seen_before.get(f.signature, 0)
         ]
         if pending:
             found = _shrink(
@@ -295,7 +298,7 @@ def _shrink(
             raise _Reproduced(exchange) from None
 
     given_strategy: Any = given(strategy)
-    test: Any = given_strategy(probe)
+    test: Any = hypothesis.seed(seed)(given_strategy(probe))
     test = settings(
         _settings(ctx, max_examples),
         phases=[
@@ -306,7 +309,7 @@ def _shrink(
         ],
         max_examples=max_examples,
     )(test)
-    test = _keyed(hypothesis.seed(seed)(test), suite, operation)
+    test = _keyed(test, suite, operation)
     try:
         test()
     except _Reproduced as found:

@@ -1,0 +1,314 @@
+"""Campaigns: time-boxed, deduplicated by signature, remembered, hunting slow requests.
+
+Every test runs against a real listening server (the fake, or one of the broken servers
+of ``mutants_campaign``) with a budget of a few seconds. What the campaign sent is
+counted by the server itself, so no assertion depends on how fast this machine is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from contracts import SuiteConfig, run
+from contracts.exchange import _transport_failure
+from contracts.merge import merge_reports
+from contracts.report import Report, shard_path
+from tests.contracts.mutants import serve
+from tests.contracts.mutants_campaign import Costly, Tally, list_items, two_defects
+from tests.support.server_process import REPO_ROOT
+
+pytestmark = [pytest.mark.e2e]
+
+_JSON = ("json",)
+
+
+def _by_check(report: Report, check: str) -> dict[str, Any]:
+    """The failures of ``check`` by method, asserting each method appears once."""
+    found = [f for f in report.failures if f.check == check]
+    methods = [f.operation for f in found]
+    assert len(methods) == len(set(methods)), report.summary()
+    return {f.operation: f for f in found}
+
+
+def test_campaign_reports_two_defects_once_each_with_a_shrunk_reproduction() -> None:
+    with serve(two_defects()) as url:
+        report = run(
+            SuiteConfig(
+                base_url=url,
+                duration=4,
+                seed=5,
+                only=("positive",),
+                operations=("GetTaskExecution", "ListTasks"),
+                dialects=_JSON,
+            ),
+            progress=None,
+        )
+    crashes = _by_check(report, "not_a_server_error")
+    assert set(crashes) == {"GetTaskExecution", "ListTasks"}, report.summary()
+    for failure in crashes.values():
+        assert failure.signature == f"not_a_server_error {failure.operation} 500 internal json"
+        assert failure.shrunk, failure.render()
+        assert failure.curl.startswith("curl ")
+        assert failure.example is not None
+    # Many failing cases, one entry per signature.
+    assert sum(f.occurrences for f in crashes.values()) > len(crashes)
+    assert report.rounds >= 2
+    listed = report.to_json()["failures"]
+    signatures = [entry["signature"] for entry in listed]
+    assert len(signatures) == len(set(signatures))
+    assert {"signature", "check", "method", "count", "reproduction", "example"} <= set(listed[0])
+    assert report.exit_status == 1
+
+
+def _cli(
+    *args: str, cwd: Path = REPO_ROOT, timeout: float = 120
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    started = time.monotonic()
+    finished = subprocess.run(
+        [sys.executable, "-m", "contracts", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+    return finished, time.monotonic() - started
+
+
+def test_campaign_stops_within_seconds_of_its_duration(mock_url: str, tmp_path: Path) -> None:
+    report_file = tmp_path / "report.json"
+    finished, took = _cli("--base-url", mock_url, "--duration", "6", "--report", str(report_file))
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    report = json.loads(report_file.read_text())
+    assert report["failures"] == [] and report["previous"] == {"still_failing": [], "fixed": []}
+    assert report["duration"] == 6 and report["rounds"] >= 1
+    # Every suite took part, and the run ended near its budget (generous: a busy machine,
+    # the interpreter's start, the document's load and the cleanup come on top).
+    assert set(report["cases"]) == {"positive", "negative", "auth", "stateful", "lifecycle"}
+    assert report["seconds"] < 6 + 15
+    assert took < 6 + 45
+    assert "campaign: " in finished.stderr  # the progress line (not a TTY: one at the end)
+    assert "Campaign against" in finished.stdout
+
+
+def test_campaign_database_replays_the_earlier_failure_first(tmp_path: Path) -> None:
+    database = str(tmp_path / "db")
+    config = SuiteConfig(
+        base_url="http://127.0.0.1:1",  # replaced per server below
+        duration=2,
+        seed=11,
+        only=("positive",),
+        operations=("ListTasks",),
+        dialects=_JSON,
+        database=database,
+    )
+
+    def campaign(url: str) -> Report:
+        return run(dataclasses.replace(config, base_url=url), progress=None)
+
+    with serve(two_defects()) as url:
+        first = campaign(url)
+    crash = _by_check(first, "not_a_server_error")["ListTasks"]
+    assert first.previous == {"still_failing": [], "fixed": []}
+    assert (tmp_path / "db" / "examples").is_dir()
+
+    tally = Tally()
+    with serve(two_defects(tally)) as url:
+        second = campaign(url)
+    # The pre-flight's ListTasks, then the saved failing request, before anything new.
+    assert crash.example is not None
+    assert tally.bodies[1] == ("ListTasks", crash.example["message"])
+    # A crash breaks three checks at once: three signatures, all still there.
+    earlier = sorted({failure.signature for failure in first.failures})
+    assert crash.signature in earlier
+    assert second.previous == {"still_failing": earlier, "fixed": []}
+    assert f"{len(earlier)} still failing, 0 fixed" in second.summary()
+
+    with serve(None) as url:
+        third = campaign(url)
+    assert third.ok, third.summary()
+    assert third.previous == {"still_failing": [], "fixed": earlier}
+
+
+def test_campaign_without_database_keeps_nothing(mock_url: str, tmp_path: Path) -> None:
+    finished, _ = _cli(
+        "--base-url",
+        mock_url,
+        "--duration",
+        "2",
+        "--only",
+        "positive",
+        "--dialects",
+        "json",
+        cwd=tmp_path,
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert list(tmp_path.iterdir()) == []  # no .hypothesis/ directory, nothing at all
+
+
+def _slow(operations: set[str], units: Any, threshold: int, delay: float, tally: Tally) -> Any:
+    return functools.partial(
+        Costly,
+        operations=frozenset(operations),
+        units=units,
+        threshold=threshold,
+        delay=delay,
+        tally=tally,
+    )
+
+
+def test_slower_than_max_response_time_fails_response_time() -> None:
+    tally = Tally()
+    config = SuiteConfig(
+        base_url="http://127.0.0.1:1",  # replaced below
+        max_examples=2,
+        seed=1,
+        only=("positive",),
+        operations=("GetTask",),
+        dialects=_JSON,
+    )
+    with serve(None, wrap=_slow({"GetTask"}, lambda raw: 1, 0, 0.5, tally)) as url:
+        unbounded = run(dataclasses.replace(config, base_url=url), progress=None)
+        bounded = run(
+            dataclasses.replace(config, base_url=url, max_response_time=250), progress=None
+        )
+    assert unbounded.ok, unbounded.summary()  # slow, but nothing asked for speed
+    slow = _by_check(bounded, "response_time")["GetTask"]
+    assert slow.signature.startswith("response_time GetTask ")
+    assert "an answer within 250 ms" in slow.expected
+    assert tally.costly > 0
+
+
+_ITEMS = 120  # list items in one request past which the quadratic server slows down
+
+
+def _quadratic(raw: bytes) -> int:
+    try:
+        return list_items(json.loads(raw)) ** 2
+    except ValueError:
+        return 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_hunt_slow_finds_what_a_plain_run_of_the_same_length_does_not(seed: int) -> None:
+    # CreateTask's cost is quadratic in the list items of the request; past 120 items
+    # (14,400 units) an answer takes 0.4 s, below it none. A plain run of 40 cases stays
+    # far below (at most 60 items over seeds 1..8); the hunt grows the lists past it.
+    results = {}
+    for hunt in ((), ("slow",)):
+        tally = Tally()
+        wrap = _slow({"CreateTask"}, _quadratic, _ITEMS**2, 0.4, tally)
+        with serve(None, wrap=wrap) as url:
+            report = run(
+                SuiteConfig(
+                    base_url=url,
+                    max_examples=40,
+                    seed=seed,
+                    only=("positive",),
+                    operations=("CreateTask",),
+                    dialects=_JSON,
+                    max_response_time=200,
+                    hunt=hunt,
+                ),
+                progress=None,
+            )
+        results[hunt] = (tally, report)
+    plain, plain_report = results[()]
+    hunted, hunt_report = results[("slow",)]
+    assert plain.costly == 0, plain_report.summary()
+    assert hunted.costly > 0, hunt_report.summary()
+    slow = _by_check(hunt_report, "response_time")["CreateTask"]
+    assert slow.shrunk, slow.render()
+
+
+def test_a_time_out_is_a_failure_with_its_own_signature() -> None:
+    tally = Tally()
+    with serve(None, wrap=_slow({"GetTask"}, lambda raw: 1, 0, 3.0, tally)) as url:
+        report = run(
+            SuiteConfig(
+                base_url=url,
+                max_examples=1,
+                seed=1,
+                only=("positive",),
+                operations=("GetTask",),
+                dialects=_JSON,
+                request_timeout=0.5,
+            ),
+            progress=None,
+        )
+    timeout = _by_check(report, "answered")["GetTask"]
+    assert timeout.signature == "answered GetTask timeout json"
+    assert "no answer (timeout" in timeout.received
+    assert not [f for f in report.failures if f.check == "suite_ran_to_completion"]
+
+
+def test_transport_errors_are_told_apart() -> None:
+    request = httpx.Request("POST", "http://127.0.0.1/x")
+    dropped = httpx.RemoteProtocolError(
+        "Server disconnected without sending a response.", request=request
+    )
+    garbled = httpx.RemoteProtocolError("illegal status line: bytearray(b'HELLO')", request=request)
+    assert _transport_failure(httpx.ReadTimeout("timed out", request=request)) == "timeout"
+    assert _transport_failure(dropped) == "dropped"
+    assert _transport_failure(httpx.ReadError("reset", request=request)) == "dropped"
+    assert _transport_failure(garbled) == "malformed"
+
+
+def _shard(signature: str, count: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "seed": 1,
+        "cases": {"positive": 10},
+        "requests": 12,
+        "exit_status": 1,
+        "failures": [
+            {"signature": signature, "check": "c", "method": "M", "count": count, **extra}
+        ],
+        "previous": {"still_failing": [], "fixed": ["old M 500 json"]},
+    }
+
+
+def test_merge_lists_each_signature_once(tmp_path: Path) -> None:
+    one = _shard("c M 500 json", 2, shrunk=False, first_seen=1.0, reproduction="curl a")
+    two = _shard("c M 500 json", 3, shrunk=True, first_seen=5.0, reproduction="curl b")
+    two["failures"].append({"signature": "old M 500 json", "count": 1})
+    merged = merge_reports([one, two])
+    assert [(f["signature"], f["count"]) for f in merged["failures"]] == [
+        ("c M 500 json", 5),
+        ("old M 500 json", 1),
+    ]
+    assert merged["failures"][0]["reproduction"] == "curl b"  # the shrunk one
+    assert merged["previous"] == {"still_failing": ["old M 500 json"], "fixed": []}
+    assert merged["cases"] == {"positive": 20} and merged["exit_status"] == 1
+    paths = [tmp_path / "a.json", tmp_path / "b.json"]
+    for path, shard in zip(paths, (one, two), strict=True):
+        path.write_text(json.dumps(shard))
+    out = tmp_path / "merged.json"
+    finished, _ = _cli("merge", *map(str, paths), "-o", str(out))
+    assert finished.returncode == 1, finished.stderr
+    assert json.loads(out.read_text())["failures"] == merged["failures"]
+    assert "2 distinct failure(s) from 2 report(s)" in finished.stdout
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    finished, _ = _cli("merge", str(broken))
+    assert finished.returncode == 2 and "is not JSON" in finished.stderr
+
+
+def test_shard_reports_are_named_for_the_xdist_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    assert shard_path("out/report.json") == Path("out/report.json")
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw3")
+    assert shard_path("out/report.json") == Path("out/report.gw3.json")
