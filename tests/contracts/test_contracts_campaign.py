@@ -26,7 +26,7 @@ from contracts.merge import merge_reports
 from contracts.report import Report, shard_path
 from tests.contracts.mutants import serve
 from tests.contracts.mutants_campaign import Costly, Tally, list_items, two_defects
-from tests.support.server_process import REPO_ROOT
+from tests.support.server_process import REPO_ROOT, ServerProcess
 
 pytestmark = [pytest.mark.e2e]
 
@@ -315,3 +315,28 @@ def test_shard_reports_are_named_for_the_xdist_worker(monkeypatch: pytest.Monkey
     assert shard_path("out/report.json") == Path("out/report.json")
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw3")
     assert shard_path("out/report.json") == Path("out/report.gw3.json")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("CONTRACTS_CAMPAIGN_SECONDS"),
+    reason="a long campaign: set CONTRACTS_CAMPAIGN_SECONDS (e.g. 600) to run it",
+)
+def test_the_fake_passes_a_long_campaign(tmp_path: Path) -> None:
+    seconds = os.environ["CONTRACTS_CAMPAIGN_SECONDS"]
+    report_file = tmp_path / "campaign.json"
+    with ServerProcess(
+        "--clock", "real", "--pending-delay", "0.1", "--step-duration", "0.2"
+    ) as server:
+        finished, _ = _cli(
+            "--base-url",
+            server.url,
+            "--duration",
+            seconds,
+            "--report",
+            str(report_file),
+            timeout=float(seconds) + 300,
+        )
+    report = json.loads(report_file.read_text())
+    assert finished.returncode == 0, finished.stdout
+    assert report["failures"] == [] and report["rounds"] >= 2
