@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import secrets
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from hypothesis.configuration import set_hypothesis_home_dir
 
+from contracts.checks import RESPONSE_TIME, response_time_within
 from contracts.config import (
     CAMPAIGN_ROUND_EXAMPLES,
     DEFAULT_MAX_EXAMPLES,
@@ -20,8 +22,11 @@ from contracts.config import (
     SuiteConfig,
 )
 from contracts.dialects import DIALECTS, parse_dialects
+from contracts.exchange import Client
 from contracts.merge import MergeError, merge_files
-from contracts.report import EXIT_NO_VERDICT, shard_path
+from contracts.preflight import check_server, read_document
+from contracts.replay import still_fails
+from contracts.report import EXIT_FAILED, EXIT_NO_VERDICT, EXIT_OK, shard_path
 from contracts.runner import SetupError, run
 
 __all__ = ["main"]
@@ -209,15 +214,69 @@ def _hypothesis_home(database: str | None) -> Iterator[None]:
             set_hypothesis_home_dir(None)
 
 
+def _replay(argv: list[str]) -> int:
+    """``contracts replay REPORT --base-url URL``: send a report's failing requests again."""
+    parser = argparse.ArgumentParser(
+        prog="contracts replay",
+        description="Send each failure's saved request (the JSON report's \"example\") to "
+        "URL again, exactly, and judge it by its check. Exit 1 if one still fails, 0 if "
+        "none does, 2 if none could be judged.",
+    )
+    parser.add_argument("report", metavar="REPORT")
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--token", help="bearer token (default: a random one)")
+    parser.add_argument("--max-response-time", type=float, metavar="MS")
+    parser.add_argument("--request-timeout", type=float, default=30.0, metavar="SECONDS")
+    parser.add_argument("--schema", metavar="PATH_OR_URL")
+    args = parser.parse_args(argv)
+    try:
+        failures = merge_files([args.report])["failures"]
+        document = read_document(args.schema)
+    except (MergeError, SetupError) as problem:
+        print(f"contracts replay: error: {problem}", file=sys.stderr)
+        return EXIT_NO_VERDICT
+    extra = (
+        {RESPONSE_TIME: response_time_within(args.max_response_time)}
+        if args.max_response_time
+        else {}
+    )
+    judged = failing = 0
+    token = args.token or f"contracts-{secrets.token_hex(8)}"
+    with Client(args.base_url, token, timeout=args.request_timeout) as client:
+        try:
+            check_server(client, (), token_given=args.token is not None)
+        except SetupError as problem:
+            print(f"contracts replay: error: {problem}", file=sys.stderr)
+            return EXIT_NO_VERDICT
+        for failure in failures:
+            example = failure.get("example")
+            if not isinstance(example, dict):
+                print(f"not replayable  {failure['signature']} (spans several calls)")
+                continue
+            verdict, _ = still_fails(client, document, str(failure["check"]), example, extra)
+            if verdict is None:
+                print(f"not judged      {failure['signature']}")
+                continue
+            judged += 1
+            failing += verdict
+            print(f"{'still failing' if verdict else 'fixed':<15} {failure['signature']}")
+    if failing:
+        return EXIT_FAILED
+    return EXIT_OK if judged else EXIT_NO_VERDICT
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status.
 
     0 conforms, 1 does not, 2 no verdict (a usage or setup problem, or calls that kept
-    failing transiently), 130 interrupted. ``contracts merge ...`` merges reports.
+    failing transiently), 130 interrupted. ``contracts merge ...`` merges reports;
+    ``contracts replay ...`` sends a report's failing requests again.
     """
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["merge"]:
         return _merge(argv[1:])
+    if argv[:1] == ["replay"]:
+        return _replay(argv[1:])
     args = _parser().parse_args(argv)
     try:
         config = SuiteConfig(

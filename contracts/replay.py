@@ -18,7 +18,7 @@ from contracts.document import Document
 from contracts.exchange import Client, Exchange
 from contracts.failures import CheckFailed
 
-__all__ = ["replay", "saved_example", "still_fails"]
+__all__ = ["judge_for", "replay", "saved_example", "still_fails"]
 
 
 def saved_example(exchange: Exchange, base_url: str) -> dict[str, Any]:
@@ -54,21 +54,32 @@ def replay(client: Client, example: dict[str, Any]) -> Exchange:
     )
 
 
+def judge_for(check: str, extra: dict[str, Check] | None = None) -> Check | None:
+    """The single-request check named ``check`` (``extra`` first: checks made for the
+    run, such as ``response_time`` with its limit), or None for one that spans calls."""
+    return (extra or {}).get(check) or CHECKS_BY_NAME.get(check)
+
+
 def still_fails(
-    client: Client, document: Document, check: str, example: dict[str, Any], extra: dict[str, Check]
-) -> bool | None:
+    client: Client,
+    document: Document,
+    check: str,
+    example: dict[str, Any],
+    extra: dict[str, Check] | None = None,
+) -> tuple[bool | None, Exchange | None]:
     """Replay ``example`` and judge it by ``check`` again: True (still fails), False
-    (passes now), or None when no single-request check of that name is known."""
-    judge = extra.get(check) or CHECKS_BY_NAME.get(check)
+    (passes now), or None (no single-request check of that name, or a 429/503), with
+    the exchange when one was sent. ``extra``: checks made for the run, by name
+    (``response_time`` with its limit)."""
+    judge = judge_for(check, extra)
     if judge is None:
-        return None
+        return None, None
     exchange = replay(client, example)
     if exchange.transient:
-        return None
-    judges = [judge] if exchange.transport is None else [CHECKS_BY_NAME["answered"]]
+        return None, exchange
+    one = judge if exchange.transport is None else CHECKS_BY_NAME["answered"]
     try:
-        for one in judges:
-            one(exchange, document)
+        one(exchange, document)
     except CheckFailed as problem:
-        return problem.check == check
-    return False
+        return problem.check == check, exchange
+    return False, exchange

@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from contracts.checks import CHECKS_BY_NAME, Check, response_time_within
+from contracts.checks import Check, response_time_within
 from contracts.cleanup import Cleanup
 from contracts.config import SUITES, SuiteConfig
 from contracts.context import BudgetSpent, Progress, RunContext, SliceSpent
@@ -20,7 +20,7 @@ from contracts.failures import CheckFailed, Findings
 from contracts.invariants import ExecutionLedger
 from contracts.preflight import SetupError, check_server, read_document
 from contracts.progress import ProgressMeter
-from contracts.replay import replay
+from contracts.replay import judge_for, replay
 from contracts.report import Report
 from contracts.suites.fuzz import run_auth, run_negative, run_positive
 from contracts.suites.lifecycle import run_lifecycle
@@ -68,9 +68,7 @@ def _replay_previous(ctx: RunContext, previous: list[dict[str, object]]) -> None
     extra: dict[str, Check] = {check.__name__: check for check in ctx.extra_checks}
     for failure in previous:
         example = failure.get("example")
-        check = extra.get(str(failure.get("check"))) or CHECKS_BY_NAME.get(
-            str(failure.get("check"))
-        )
+        check = judge_for(str(failure.get("check")), extra)
         if not isinstance(example, dict) or check is None:
             continue
         ctx.stop_if_interrupted()

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -23,9 +25,11 @@ import pytest
 from contracts import SuiteConfig, run
 from contracts.exchange import _transport_failure
 from contracts.merge import merge_reports
+from contracts.progress import ProgressMeter
 from contracts.report import Report, shard_path
 from tests.contracts.mutants import serve
 from tests.contracts.mutants_campaign import Costly, Tally, list_items, two_defects
+from tests.contracts.test_contracts_plugin import _plugin_args
 from tests.support.server_process import REPO_ROOT, ServerProcess
 
 pytestmark = [pytest.mark.e2e]
@@ -324,7 +328,8 @@ def test_shard_reports_are_named_for_the_xdist_worker(monkeypatch: pytest.Monkey
 )
 def test_the_fake_passes_a_long_campaign(tmp_path: Path) -> None:
     seconds = os.environ["CONTRACTS_CAMPAIGN_SECONDS"]
-    report_file = tmp_path / "campaign.json"
+    # CONTRACTS_CAMPAIGN_REPORT keeps the report for its figures.
+    report_file = Path(os.environ.get("CONTRACTS_CAMPAIGN_REPORT") or tmp_path / "campaign.json")
     with ServerProcess(
         "--clock", "real", "--pending-delay", "0.1", "--step-duration", "0.2"
     ) as server:
@@ -340,3 +345,98 @@ def test_the_fake_passes_a_long_campaign(tmp_path: Path) -> None:
     report = json.loads(report_file.read_text())
     assert finished.returncode == 0, finished.stdout
     assert report["failures"] == [] and report["rounds"] >= 2
+
+
+def test_fail_fast_stops_a_campaign_at_its_first_failure() -> None:
+    with serve(two_defects()) as url:
+        report = run(
+            SuiteConfig(
+                base_url=url,
+                duration=120,
+                fail_fast=True,
+                seed=5,
+                only=("positive",),
+                operations=("ListTasks",),
+                dialects=_JSON,
+            ),
+            progress=None,
+        )
+    assert not report.ok and report.exit_status == 1
+    assert report.rounds == 1 and report.seconds < 60, report.summary()
+
+
+def test_replay_sends_a_reports_requests_again(tmp_path: Path) -> None:
+    report_file = tmp_path / "report.json"
+    with serve(two_defects()) as url:
+        report = run(
+            SuiteConfig(
+                base_url=url,
+                max_examples=5,
+                seed=5,
+                only=("positive",),
+                operations=("ListTasks",),
+                dialects=_JSON,
+            ),
+            progress=None,
+        )
+        report.write_json(report_file)
+        finished, _ = _cli("replay", str(report_file), "--base-url", url)
+    crash = _by_check(report, "not_a_server_error")["ListTasks"]
+    assert finished.returncode == 1, finished.stdout + finished.stderr
+    assert f"still failing   {crash.signature}" in finished.stdout
+    with serve(None) as url:
+        finished, _ = _cli("replay", str(report_file), "--base-url", url)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert f"fixed           {crash.signature}" in finished.stdout
+
+
+def test_progress_says_time_rate_and_failures() -> None:
+    stream = io.StringIO()
+    with ProgressMeter(60, lambda: (42, 2), stream=stream, every=0.01):
+        time.sleep(0.05)
+    lines = stream.getvalue().splitlines()
+    assert lines, "no progress line"
+    assert re.fullmatch(
+        r"campaign: \d+ s elapsed, \d+ s left, 42 cases \([\d.]+/s\), 2 distinct failure\(s\)",
+        lines[-1],
+    )
+    assert "\r" not in stream.getvalue()  # not a terminal: whole lines, for CI logs
+
+
+def test_pytest_xdist_workers_write_their_own_reports(mock_url: str, tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *_plugin_args(),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            "-n",
+            "2",
+            "--contracts-base-url",
+            mock_url,
+            "--contracts-only",
+            "auth",
+            "--contracts-dialects",
+            "json",
+            "--contracts-duration",
+            "9",
+            "--contracts-report",
+            "report.json",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    written = sorted(path.name for path in tmp_path.glob("report*.json"))
+    assert written == ["report.gw0.json", "report.gw1.json"], result.stdout
+    merged = merge_reports([json.loads((tmp_path / name).read_text()) for name in written])
+    assert merged["failures"] == [] and merged["cases"]["auth"] > 0
