@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,7 +76,7 @@ class Findings:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _failures: dict[tuple[str, str], Failure] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
-    on_new: Any = None  # Callable[[Failure], None] | None
+    on_new: Callable[[Failure], None] | None = None
     requests: int = 0
     cases: dict[str, int] = field(default_factory=dict)
     # Calls still answered 429 or 503 after every retry, by operation: not verdicts.
