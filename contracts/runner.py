@@ -197,6 +197,7 @@ def _rounds(ctx: RunContext, say: Progress) -> None:
             suite_started = time.monotonic()
             if share is not None:
                 ctx.slice_end = suite_started + share
+                ctx.slice_floor = (suite, ctx.findings.cases.get(suite, 0))
             try:
                 _RUNNERS[suite](ctx)
             except SliceSpent:
