@@ -19,6 +19,8 @@ from openapi import HTTP_STATUS, METHODS_BY_NAME, Code
 from openapi.dialects import GetQueryError, parse_get_query
 
 __all__ = [
+    "ANSWERED",
+    "CHECKS_BY_NAME",
     "COMMON_CHECKS",
     "CONNECT_ERROR_CONSISTENCY",
     "CONNECT_GET_MATCHES_POST",
@@ -37,10 +39,12 @@ __all__ = [
     "REQUEST_SCHEMA_CONFORMANCE",
     "RESPONSE_DECODES",
     "RESPONSE_SCHEMA_CONFORMANCE",
+    "RESPONSE_TIME",
     "STATUS_CODE_CONFORMANCE",
     "UNKNOWN_FIELDS_IGNORED",
     "Check",
     "Comparison",
+    "answered",
     "answers_agree",
     "connect_error_consistency",
     "content_type_conformance",
@@ -58,6 +62,7 @@ __all__ = [
     "request_schema_conformance",
     "response_decodes",
     "response_schema_conformance",
+    "response_time_within",
     "speaks_the_api",
     "status_code_conformance",
     "unknown_fields_ignored",
@@ -90,6 +95,8 @@ CONNECT_GET_MATCHES_POST = "connect_get_matches_post"
 DIALECTS_AGREE = "dialects_agree"
 PROTOCOL_REFUSAL = "connect_protocol_refusal"
 UNKNOWN_FIELDS_IGNORED = "unknown_fields_ignored"
+ANSWERED = "answered"
+RESPONSE_TIME = "response_time"
 
 _CODES = {code.name: code for code in Code}
 # How a server may refuse another caller's resource: hide it, or say it is not theirs.
@@ -117,6 +124,36 @@ def _media_type(exchange: Exchange) -> str:
 # HTTP-level refusals of the Connect protocol (wrong HTTP method, unknown codec): not
 # Connect errors, so no Connect error body is required with them.
 _PROTOCOL_STATUSES = frozenset({405, 415})
+
+
+def answered(exchange: Exchange, document: Document) -> None:
+    """An HTTP answer came back: no time-out, no connection dropped, nothing but HTTP.
+
+    The only check an exchange without an answer gets; its outcome (``timeout``,
+    ``dropped``, ``malformed``) tells such failures apart.
+    """
+    if exchange.transport is not None:
+        raise CheckFailed(
+            ANSWERED,
+            f"{exchange.describe()} to a {exchange.dialect.name} request",
+            "an HTTP response within the request timeout",
+        )
+
+
+def response_time_within(limit_ms: float) -> Check:
+    """A check that the whole answer arrived within ``limit_ms`` milliseconds
+    (``--max-response-time``); failures are named ``response_time``."""
+
+    def response_time(exchange: Exchange, document: Document) -> None:
+        took = (exchange.received_at - exchange.sent_at) * 1000
+        if exchange.transport is None and took > limit_ms:
+            raise CheckFailed(
+                RESPONSE_TIME,
+                f"{exchange.describe(120)} after {took:.0f} ms",
+                f"an answer within {limit_ms:g} ms",
+            )
+
+    return response_time
 
 
 def response_decodes(exchange: Exchange, document: Document) -> None:
@@ -573,3 +610,16 @@ COMMON_CHECKS: tuple[Check, ...] = (
     response_schema_conformance,
     connect_error_consistency,
 )
+
+# The checks that judge one exchange by themselves, by name: what a saved failing
+# example is judged by again when a campaign replays it (response_time needs its limit).
+CHECKS_BY_NAME: dict[str, Check] = {
+    check.__name__: check
+    for check in (
+        *COMMON_CHECKS,
+        answered,
+        valid_request_accepted,
+        invalid_request_rejected,
+        missing_token_rejected,
+    )
+}

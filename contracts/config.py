@@ -9,13 +9,26 @@ from urllib.parse import urlsplit
 
 from contracts.dialects import DIALECTS
 
-__all__ = ["DEFAULT_MAX_EXAMPLES", "READ_ONLY_SUITES", "SUITES", "SuiteConfig", "version"]
+__all__ = [
+    "CAMPAIGN_ROUND_EXAMPLES",
+    "DEFAULT_MAX_EXAMPLES",
+    "HUNTS",
+    "READ_ONLY_SUITES",
+    "SUITES",
+    "SuiteConfig",
+    "version",
+]
 
 SUITES: tuple[str, ...] = ("positive", "negative", "auth", "stateful", "lifecycle", "callers")
 # The stateful suite follows links from CreateTask, so it cannot run read-only.
 READ_ONLY_SUITES: tuple[str, ...] = ("positive", "negative", "auth", "lifecycle", "callers")
 DEFAULT_MAX_EXAMPLES = 100
 _DISTRIBUTION = "ona-automation-fake"  # the package that ships the suite (pyproject.toml)
+# Under --duration each round gives every suite and operation at most this many cases,
+# so that a short budget still reaches every operation before it starts again.
+CAMPAIGN_ROUND_EXAMPLES = 20
+# What --hunt can steer generation towards (hypothesis.target).
+HUNTS: tuple[str, ...] = ("slow",)
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
@@ -49,6 +62,14 @@ class SuiteConfig:
     ``second_token``: a second caller, with no access to what the run creates; only with
     it does the ``callers`` suite check object-level authorization (the suite never
     guesses a second principal).
+
+    A campaign: ``duration`` (seconds), when given, repeats rounds of every suite with
+    fresh seeds until it is spent (each round at most ``CAMPAIGN_ROUND_EXAMPLES`` cases per
+    operation, fewer if ``max_examples`` says so); ``fail_fast`` stops at the first failure;
+    ``max_response_time`` (milliseconds) makes a slower answer a ``response_time``
+    failure; ``hunt`` (``("slow",)``) steers generation towards slow and large answers;
+    ``database`` is a directory that keeps failing examples and the last report between
+    campaigns (None: nothing is kept).
     """
 
     base_url: str
@@ -68,6 +89,11 @@ class SuiteConfig:
     operations: tuple[str, ...] = ()
     second_token: str | None = None
     dialects: tuple[str, ...] = DIALECTS
+    duration: float | None = None
+    fail_fast: bool = False
+    max_response_time: float | None = None
+    hunt: tuple[str, ...] = ()
+    database: str | None = None
 
     def __post_init__(self) -> None:
         unknown = [suite for suite in self.only if suite not in SUITES]
@@ -100,6 +126,13 @@ class SuiteConfig:
             raise ValueError("the second token is empty")
         if self.second_token is not None and self.second_token == self.token:
             raise ValueError("the second token must name another caller than --token")
+        if self.duration is not None and not self.duration > 0:
+            raise ValueError("duration must be a positive number of seconds")
+        if self.max_response_time is not None and not self.max_response_time > 0:
+            raise ValueError("max_response_time must be a positive number of milliseconds")
+        odd = [name for name in self.hunt if name not in HUNTS]
+        if odd:
+            raise ValueError(f"unknown hunt(s) {', '.join(odd)}; choose from {','.join(HUNTS)}")
         if self.read_only and "stateful" in self.only and self.only != SUITES:
             raise ValueError("the stateful suite creates tasks; it cannot run read-only")
 
@@ -109,3 +142,10 @@ class SuiteConfig:
         if self.read_only:
             return tuple(suite for suite in self.only if suite in READ_ONLY_SUITES)
         return self.only
+
+    @property
+    def round_examples(self) -> int:
+        """Cases per operation and suite in one pass (a campaign's round is shorter)."""
+        if self.duration is None:
+            return self.max_examples
+        return min(self.max_examples, CAMPAIGN_ROUND_EXAMPLES)

@@ -10,17 +10,30 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from contracts.checks import Check
+from contracts.checks import Check, answered
 from contracts.config import SuiteConfig
 from contracts.document import Document
 from contracts.exchange import Client, Exchange
 from contracts.failures import CheckFailed, Failure, Findings
 from contracts.invariants import ExecutionLedger
 from contracts.realistic import Shaper
+from contracts.saved_requests import saved_example
 
-__all__ = ["Progress", "RunContext", "Unit"]
+__all__ = ["BudgetSpent", "Progress", "RunContext", "SliceSpent", "Unit"]
 
 Progress = Callable[[str], None]
+
+
+class BudgetSpent(BaseException):
+    """The campaign's ``--duration`` is over, or ``--fail-fast`` met a failure: stop now.
+
+    A BaseException, like KeyboardInterrupt, so that Hypothesis does not take it for a
+    failure of the test (it neither shrinks nor reports it) and it leaves the suite.
+    """
+
+
+class SliceSpent(BudgetSpent):
+    """A suite's share of a campaign round is used up: on to the next suite."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,14 @@ class RunContext:
     second_client: Client | None = None
     # Set on Ctrl-C, so that worker threads stop too (only the main thread sees the signal).
     interrupted: threading.Event = field(default_factory=threading.Event, repr=False)
+    round: int = 0  # a campaign's round (0 in a bounded run)
+    # A campaign's end (time.monotonic()), and the flag --fail-fast raises.
+    deadline: float | None = None
+    slice_end: float | None = None  # the running suite's share of the round ends here
+    slice_floor: tuple[str, int] = ("", 0)  # the running suite, and its cases before it
+    stopped: threading.Event = field(default_factory=threading.Event, repr=False)
+    # Checks every answer gets on top of the suite's own (--max-response-time).
+    extra_checks: tuple[Check, ...] = ()
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # Shapes positive bodies so they reach the logic; counts their 2xx answers per method.
     shaper: Shaper = field(init=False, repr=False)
@@ -60,8 +81,22 @@ class RunContext:
         self.shaper = Shaper(self.document, self.seed, self.run_id)
 
     def stop_if_interrupted(self) -> None:
+        """Leave the suite on Ctrl-C (KeyboardInterrupt) or at the campaign's end."""
         if self.interrupted.is_set():
             raise KeyboardInterrupt
+        if self.out_of_time():
+            self.stopped.set()
+        if self.stopped.is_set():
+            raise BudgetSpent
+        if self.slice_end is not None and time.monotonic() >= self.slice_end:
+            suite, before = self.slice_floor
+            # A share never ends before the suite's first case: setting up a suite (its
+            # strategies, on a busy machine) must not take a whole share of its own.
+            if self.findings.cases.get(suite, 0) > before:
+                raise SliceSpent
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
 
     def check(self, suite: str, exchange: Exchange, checks: Iterable[Check]) -> list[str]:
         """Run ``checks`` on ``exchange``, record what fails, return the failing names.
@@ -72,18 +107,34 @@ class RunContext:
         if exchange.transient:
             self.findings.count_transient(exchange.operation)
             return []
+        # No answer (time-out, dropped, not HTTP): the one thing to say about it.
+        checks = (answered,) if exchange.transport is not None else (*checks, *self.extra_checks)
         failed: list[str] = []
         for check in checks:
             try:
                 check(exchange, self.document)
             except CheckFailed as problem:
                 failed.append(problem.check)
-                self.fail(suite, exchange.operation, problem, exchange.curl, exchange.dialect.name)
+                self.fail(
+                    suite,
+                    exchange.operation,
+                    problem,
+                    exchange.curl,
+                    exchange.dialect.name,
+                    exchange=exchange,
+                )
         return failed
 
     def fail(
-        self, suite: str, operation: str, problem: CheckFailed, curl: str, dialect: str = "json"
+        self,
+        suite: str,
+        operation: str,
+        problem: CheckFailed,
+        curl: str,
+        dialect: str = "json",
+        exchange: Exchange | None = None,
     ) -> None:
+        """Record a failure; with the ``exchange`` that showed it, its outcome and request."""
         self.findings.add(
             Failure(
                 suite,
@@ -93,6 +144,10 @@ class RunContext:
                 problem.expected,
                 curl,
                 dialect=dialect,
+                outcome=exchange.outcome if exchange is not None else "",
+                example=(
+                    saved_example(exchange, self.client.base_url) if exchange is not None else None
+                ),
             )
         )
 

@@ -20,7 +20,9 @@ from openapi import METHODS_BY_NAME, SERVICE
 from openapi.dialects import BinaryError, GzipError, build_get_query, from_binary, gunzip, gzip_body
 
 __all__ = [
+    "MAX_GET_URL",
     "TRANSIENT_STATUSES",
+    "TRANSPORT_FAILURES",
     "Client",
     "Exchange",
     "Observer",
@@ -41,6 +43,19 @@ _MAX_BACKOFF = 8.0
 # A compressed answer may inflate to this much; no answer of this API comes near it.
 _MAX_INFLATED_BYTES = 64 * 1024 * 1024
 _NOT_GIVEN = object()
+# Longer Connect GET URLs are sent as POST (servers commonly refuse URLs past 8 KiB).
+MAX_GET_URL = 8192
+# What a request may meet instead of an answer, once the pre-flight showed the server up.
+TRANSPORT_FAILURES = ("timeout", "dropped", "malformed")
+
+
+def _transport_failure(error: httpx.TransportError) -> str:
+    """Which of TRANSPORT_FAILURES an httpx error is."""
+    if isinstance(error, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(error, httpx.RemoteProtocolError) and "disconnected" not in str(error).lower():
+        return "malformed"  # bytes came back, but not an HTTP response
+    return "dropped"
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,10 @@ class Exchange:
     # Why the body could not be taken out of its Content-Encoding; ``content`` is then
     # the body as received.
     encoding_problem: str | None = None
+    # No answer at all: "timeout", "dropped" (the connection closed or reset without
+    # an answer) or "malformed" (not HTTP); ``status`` is then 0. See TRANSPORT_FAILURES.
+    transport: str | None = None
+    transport_detail: str = ""
 
     @cached_property
     def _decoded(self) -> tuple[object, str | None]:
@@ -121,6 +140,18 @@ class Exchange:
         return None
 
     @property
+    def outcome(self) -> str:
+        """What came back, in a word or two: ``200``, ``400 invalid_argument``, ``timeout``.
+
+        Part of a failure's signature: two failures of one check on one method are the
+        same defect only if the server answered them alike.
+        """
+        if self.transport is not None:
+            return self.transport
+        code = self.error_code
+        return f"{self.status} {code}" if code else str(self.status)
+
+    @property
     def transient(self) -> bool:
         """A 429 or 503: the server was over a limit or briefly down, not necessarily wrong."""
         return self.status in TRANSIENT_STATUSES
@@ -130,6 +161,8 @@ class Exchange:
 
         A binary answer that decoded is shown as its proto3 JSON, marked ``(binary)``.
         """
+        if self.transport is not None:
+            return f"no answer ({self.transport}: {self.transport_detail})"[: limit + 40]
         if _media_type(self.content_type) == "application/proto" and self.body is not None:
             text = "(binary) " + json.dumps(self.body, ensure_ascii=False)
         else:
@@ -295,6 +328,9 @@ class Client:
         self.retries = retries
         self.allowed = allowed
         self.retried = 0  # how many transient answers were retried
+        # Until the pre-flight has seen the server answer, a transport error is a setup
+        # problem (raised); afterwards it is the implementation's failure (an Exchange).
+        self.answers_seen = False
 
     def pace(self) -> None:
         """Wait as long as the rate limit asks before sending a request."""
@@ -356,9 +392,13 @@ class Client:
         url = self.url_for(operation)
         payload = message
         if dialect.get:
-            url = f"{url}?{build_get_query(dialect.codec, message)}"
-            payload = b""
-        else:
+            get_url = f"{url}?{build_get_query(dialect.codec, message)}"
+            if len(get_url) > MAX_GET_URL:
+                # As connect-go's clients do past their GET URL size: POST, same codec.
+                dialect = Dialect(dialect.codec, dialect.codec)
+            else:
+                url, payload = get_url, b""
+        if not dialect.get:
             headers["Content-Type"] = dialect.media_type
             if dialect.gzip:
                 payload = gzip_body(message)
@@ -408,9 +448,30 @@ class Client:
             finally:
                 response.close()
 
-        response, raw = self.retrying(
-            attempt, lambda r: r[0].status_code, lambda r: r[0].headers.get("retry-after")
-        )
+        try:
+            response, raw = self.retrying(
+                attempt, lambda r: r[0].status_code, lambda r: r[0].headers.get("retry-after")
+            )
+        except httpx.TransportError as error:
+            if not self.answers_seen:
+                raise
+            return Exchange(
+                operation=operation,
+                url=url,
+                request_headers=headers,
+                request_body=payload,
+                status=0,
+                response_headers={},
+                content=b"",
+                sent_at=sent_at,
+                received_at=time.monotonic(),
+                curl=self.curl(url, headers, payload, http_method),
+                dialect=dialect,
+                http_method=http_method,
+                request_message=request_message,
+                transport=_transport_failure(error),
+                transport_detail=str(error) or type(error).__name__,
+            )
         received_at = time.monotonic()
         response_headers = {k.lower(): v for k, v in response.headers.items()}
         content, problem = undo_content_encoding(response_headers, raw)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["CheckFailed", "Failure", "Findings"]
 
@@ -32,6 +35,18 @@ class Failure:
     occurrences: int = 1
     shrunk: bool = False  # curl is the smallest generated case that still fails
     dialect: str = "json"  # the dialect of the first example (see contracts.dialects)
+    # What the server answered (``500``, ``400 invalid_argument``, ``timeout``), see
+    # Exchange.outcome; "" when the failure is not about one answer (a suite's crash).
+    outcome: str = ""
+    # The request of the reproduction, to replay exactly (see contracts.saved_requests); None
+    # when the failure spans several calls.
+    example: dict[str, Any] | None = field(default=None, compare=False)
+    first_seen: float = 0.0  # seconds into the run when it was first met
+
+    @property
+    def signature(self) -> str:
+        """What makes two failures the same defect: check, method, outcome, dialect family."""
+        return f"{self.check} {self.operation} {self.outcome or '-'} {self.family}"
 
     @property
     def family(self) -> str:
@@ -53,12 +68,15 @@ class Failure:
 class Findings:
     """Thread-safe collector of failures and of the requests the suites sent.
 
-    Failures are deduplicated by suite, operation and check: the first example is kept,
-    later ones only raise its count, so a systematic defect yields one readable entry.
+    Failures are deduplicated by suite and :attr:`Failure.signature`: the first example
+    is kept, later ones only raise its count, so a systematic defect yields one readable
+    entry. ``on_new`` is told of each new signature (``--fail-fast`` stops there).
     """
 
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _failures: dict[tuple[str, str, str], Failure] = field(default_factory=dict)
+    _failures: dict[tuple[str, str], Failure] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    on_new: Callable[[Failure], None] | None = None
     requests: int = 0
     cases: dict[str, int] = field(default_factory=dict)
     # Calls still answered 429 or 503 after every retry, by operation: not verdicts.
@@ -71,23 +89,46 @@ class Findings:
     dialect_failures: dict[str, int] = field(default_factory=dict)
 
     def add(self, failure: Failure) -> None:
-        key = (failure.suite, failure.operation, failure.check)
+        key = (failure.suite, failure.signature)
         with self._lock:
             family = failure.family
             self.dialect_failures[family] = self.dialect_failures.get(family, 0) + 1
             known = self._failures.get(key)
             if known is None:
+                failure = dataclasses.replace(failure, first_seen=time.monotonic() - self.started)
                 self._failures[key] = failure
             else:
                 self._failures[key] = dataclasses.replace(known, occurrences=known.occurrences + 1)
+        if known is None and self.on_new is not None:
+            self.on_new(failure)
 
-    def shrink(self, suite: str, operation: str, check: str, curl: str) -> None:
-        """Replace a failure's reproduction by a smaller one found by shrinking."""
-        key = (suite, operation, check)
+    def shrink(
+        self,
+        suite: str,
+        operation: str,
+        check: str,
+        curl: str,
+        example: dict[str, Any] | None = None,
+        outcome: str | None = None,
+    ) -> None:
+        """Replace a failure's reproduction by a smaller one found by shrinking.
+
+        The failure of the same outcome if there is one, else the first one of this
+        check on this operation that is not shrunk yet.
+        """
         with self._lock:
-            known = self._failures.get(key)
-            if known is not None:
-                self._failures[key] = dataclasses.replace(known, curl=curl, shrunk=True)
+            candidates = [
+                key
+                for key, known in self._failures.items()
+                if (known.suite, known.operation, known.check) == (suite, operation, check)
+            ]
+            exact = [k for k in candidates if self._failures[k].outcome == outcome]
+            loose = [k for k in candidates if not self._failures[k].shrunk]
+            for key in (exact or loose)[:1]:
+                known = self._failures[key]
+                self._failures[key] = dataclasses.replace(
+                    known, curl=curl, shrunk=True, example=example or known.example
+                )
 
     def count_request(self, family: str = "json") -> None:
         with self._lock:

@@ -124,3 +124,5 @@ def check_server(
     unknown = _send(client, "GetTask", {"id": str(uuid.uuid4())})
     if not unknown.transient and not speaks_the_api(unknown, document):
         raise _not_the_api(client, "GetTask", " of an unknown id", unknown)
+    # From now on a time-out or a dropped connection is the implementation's failure.
+    client.answers_seen = True

@@ -10,11 +10,17 @@ Two ways to use it:
   ``contracts_base_url`` fixture and bind ``test_contracts = contract_tests()`` in a test
   module; it is parametrized by suite, honours ``--contracts-only``, and fails with the
   suite's readable summary.
+
+``--contracts-duration SECONDS`` makes the run a campaign whose budget the tests share
+equally; ``--contracts-report FILE`` writes one JSON report for the session (under
+pytest-xdist one per worker, ``FILE`` named for it: ``report.gw0.json``), which
+``python -m contracts merge`` joins.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,8 +28,9 @@ import pytest
 
 from contracts.config import DEFAULT_MAX_EXAMPLES, SUITES, SuiteConfig
 from contracts.dialects import DIALECTS, parse_dialects
+from contracts.merge import merge_reports
 from contracts.preflight import SetupError, read_document
-from contracts.report import Report
+from contracts.report import Report, shard_path
 from contracts.runner import run
 
 __all__ = ["contract_tests"]
@@ -31,6 +38,7 @@ __all__ = ["contract_tests"]
 # Suites that generate cases per operation; the others are sequences over several.
 _PER_OPERATION = ("positive", "negative", "auth")
 _SEED_OPTION = "--contracts-seed"
+_REPORTS = pytest.StashKey[list[Report]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -73,6 +81,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--contracts-dialects",
         help=f"comma-separated dialects each case draws from (default all: {','.join(DIALECTS)})",
     )
+    group.addoption(
+        "--contracts-duration",
+        type=float,
+        help="a campaign of this many seconds, shared equally by the contract tests",
+    )
+    group.addoption("--contracts-fail-fast", action="store_true", help="stop at a failure")
+    group.addoption(
+        "--contracts-max-response-time", type=float, help="slower answers (ms) fail response_time"
+    )
+    group.addoption(
+        "--contracts-hunt", action="append", default=[], help="slow: look for slow requests"
+    )
+    group.addoption("--contracts-database", help="directory keeping failures between campaigns")
+    group.addoption(
+        "--contracts-report", help="write the session's JSON report here (one per xdist worker)"
+    )
 
 
 def _config(config: pytest.Config, base_url: str) -> SuiteConfig:
@@ -94,6 +118,11 @@ def _config(config: pytest.Config, base_url: str) -> SuiteConfig:
             rate_limit=config.getoption("--contracts-rate-limit"),
             second_token=config.getoption("--contracts-second-token"),
             dialects=parse_dialects(dialects) if dialects else DIALECTS,
+            duration=config.getoption("--contracts-duration"),
+            fail_fast=config.getoption("--contracts-fail-fast"),
+            max_response_time=config.getoption("--contracts-max-response-time"),
+            hunt=tuple(dict.fromkeys(config.getoption("--contracts-hunt"))),
+            database=config.getoption("--contracts-database"),
         )
     except ValueError as exc:
         raise pytest.UsageError(f"contracts: {exc}") from None
@@ -116,11 +145,29 @@ def _judge(report: Report) -> None:
         pytest.skip("; ".join(f"{suite}: {why}" for suite, why in report.skipped.items()))
 
 
-def _run(config: SuiteConfig) -> Report:
+def _run(config: SuiteConfig, pytest_config: pytest.Config | None = None) -> Report:
     try:
-        return run(config, progress=None)
+        report = run(config, progress=None)
     except SetupError as problem:
         pytest.fail(f"contracts: {problem}", pytrace=False)
+    if pytest_config is not None:
+        pytest_config.stash.setdefault(_REPORTS, []).append(report)
+    return report
+
+
+def _share(config: SuiteConfig, parts: int) -> SuiteConfig:
+    """A campaign's budget split equally between ``parts`` tests."""
+    if config.duration is None or parts <= 1:
+        return config
+    return dataclasses.replace(config, duration=config.duration / parts)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    path = session.config.getoption("--contracts-report", None)
+    reports = session.config.stash.get(_REPORTS, [])
+    if path and reports:
+        merged = merge_reports([report.to_json() for report in reports])
+        shard_path(path).write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
 
 
 class ContractItem(pytest.Item):
@@ -131,7 +178,7 @@ class ContractItem(pytest.Item):
         self.suite_config = suite_config
 
     def runtest(self) -> None:
-        _judge(_run(self.suite_config))
+        _judge(_run(self.suite_config, self.config))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, ContractFailure):
@@ -155,6 +202,8 @@ def pytest_collection_modifyitems(
         raise pytest.UsageError(f"contracts: {problem}") from None
     allowed = document.read_only_operations if base.read_only else None
     operations = sorted(op for op in document.operations if allowed is None or op in allowed)
+    tests = sum(len(operations) if suite in _PER_OPERATION else 1 for suite in base.suites)
+    base = _share(base, tests)
     for suite in base.suites:
         narrowed = dataclasses.replace(base, only=(suite,))
         if suite not in _PER_OPERATION:
@@ -194,10 +243,13 @@ def contract_tests(suites: Sequence[str] = SUITES) -> Callable[..., None]:
     """
 
     @pytest.mark.parametrize("suite", list(suites))
-    def test_contract(suite: str, contracts_config: SuiteConfig) -> None:
+    def test_contract(
+        suite: str, contracts_config: SuiteConfig, request: pytest.FixtureRequest
+    ) -> None:
         if suite not in contracts_config.suites:
             pytest.skip(f"{suite} is not among the suites chosen (--contracts-only)")
-        report = _run(dataclasses.replace(contracts_config, only=(suite,)))
+        shared = _share(contracts_config, len(contracts_config.suites))
+        report = _run(dataclasses.replace(shared, only=(suite,)), request.config)
         if report.interrupted:
             raise KeyboardInterrupt
         if not report.ok:

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import json
+import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from contracts.cleanup import CleanupResult
 from contracts.config import SuiteConfig
 from contracts.context import Unit
 from contracts.failures import Failure
 
-__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_NO_VERDICT", "EXIT_OK", "Report"]
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_NO_VERDICT",
+    "EXIT_OK",
+    "Report",
+    "failure_json",
+    "kit_version",
+    "shard_path",
+]
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the implementation breaks the contract
@@ -40,6 +53,9 @@ class Report:
     dialect_failures: dict[str, int] = field(default_factory=dict)
     # Positive cases per operation: (answered 2xx, sent).
     positive_outcomes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    rounds: int = 1  # a campaign's rounds, the last one cut short by its deadline
+    # Under --database: the previous campaign's signatures, still failing or fixed.
+    previous: dict[str, list[str]] | None = None
 
     @property
     def ok(self) -> bool:
@@ -66,8 +82,10 @@ class Report:
     def summary(self, seed_option: str = "--seed") -> str:
         """The readable report; ``seed_option`` is how the caller repeats a seed."""
         mode = " read-only" if self.config.read_only else ""
+        kind = "Campaign" if self.config.duration is not None else "Contract run"
+        rounds = f", {self.rounds} round(s)" if self.config.duration is not None else ""
         lines = [
-            f"Contract run{mode} against {self.config.base_url} (seed {self.seed})",
+            f"{kind}{mode} against {self.config.base_url} (seed {self.seed}{rounds})",
             "",
         ]
         begun = self.config.suites if self.begun is None else self.begun
@@ -102,12 +120,23 @@ class Report:
                 f"Kept failing transiently (429/503 after {self.config.retries} retries), "
                 f"not judged: {calls}.",
             ]
+        if self.previous is not None:
+            lines += [
+                "",
+                f"Earlier failures: {len(self.previous['still_failing'])} still failing, "
+                f"{len(self.previous['fixed'])} fixed.",
+            ]
+            lines += [f"  still failing: {sig}" for sig in self.previous["still_failing"]]
+            lines += [f"  fixed: {sig}" for sig in self.previous["fixed"]]
         if self.failures:
             lines += ["", f"{len(self.failures)} failure(s):", ""]
             for number, failure in enumerate(self.failures, 1):
                 lines.append(f"{number}. {failure.render()}")
                 lines.append("")
         repeat = f"Repeat with {seed_option} {self.seed}."
+        if self.config.duration is not None:
+            # Which cases a round reached depended on time: the requests above replay it.
+            repeat = "Replay each failure with its command above."
         if self.interrupted:
             lines += ["", f"INTERRUPTED: no verdict; {len(self.failures)} failure(s) so far."]
         elif self.failures:
@@ -194,3 +223,65 @@ class Report:
         Path(path).write_text(
             ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n", encoding="utf-8"
         )
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as JSON data (``--report``): one entry per failure signature."""
+        return {
+            "version": kit_version(),
+            "base_url": self.config.base_url,
+            "seed": self.seed,
+            "duration": self.config.duration,
+            "seconds": round(self.seconds, 3),
+            "rounds": self.rounds,
+            "suites": list(self.config.suites),
+            "operations": list(self.config.operations),
+            "dialects": list(self.config.dialects),
+            "cases": dict(self.cases),
+            "requests": self.requests,
+            "dialect_requests": dict(self.dialect_requests),
+            "transient": dict(self.transient),
+            "interrupted": self.interrupted,
+            "exit_status": self.exit_status,
+            "failures": [failure_json(failure) for failure in self.failures],
+            "previous": self.previous or {"still_failing": [], "fixed": []},
+        }
+
+    def write_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+
+
+def failure_json(failure: Failure) -> dict[str, Any]:
+    """One failure signature as the JSON report lists it."""
+    return {
+        "signature": failure.signature,
+        "check": failure.check,
+        "method": failure.operation,
+        "outcome": failure.outcome,
+        "dialect": failure.dialect,
+        "suite": failure.suite,
+        "count": failure.occurrences,
+        "first_seen": round(failure.first_seen, 3),
+        "received": failure.received,
+        "expected": failure.expected,
+        "shrunk": failure.shrunk,
+        "reproduction": failure.curl,
+        "example": failure.example,
+    }
+
+
+def kit_version() -> str:
+    """The installed kit's version, for reports that outlive the run."""
+    try:
+        return metadata.version("ona-automation-fake")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def shard_path(path: str | Path) -> Path:
+    """Where a shard writes a report: under pytest-xdist, named for the worker
+    (``report.json`` becomes ``report.gw0.json``), so that workers never share a file."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    target = Path(path)
+    if worker:
+        return target.with_name(f"{target.stem}.{worker}{target.suffix}")
+    return target

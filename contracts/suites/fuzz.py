@@ -14,11 +14,14 @@ import threading
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import hypothesis
 import hypothesis.errors
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import strategies as st
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.internal import lambda_sources
 from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
@@ -34,7 +37,9 @@ from contracts.checks import (
 from contracts.context import RunContext
 from contracts.dialects import Dialect, draw_dialect
 from contracts.exchange import Exchange
-from contracts.failures import CheckFailed
+from contracts.failures import CheckFailed, Failure
+from contracts.hunting import MAX_DOUBLINGS, Grown, aim_at_cost, grown
+from contracts.saved_requests import saved_example
 from contracts.suites.proto3 import judge_unknown_field, send_refusals
 
 __all__ = ["personalize", "run_auth", "run_negative", "run_positive"]
@@ -78,13 +83,37 @@ def personalize(ctx: RunContext, body: object) -> object:
     return body
 
 
+def _examples_database(ctx: RunContext) -> ExampleDatabase | None:
+    """Hypothesis' example database under ``--database DIR``, else none (nothing kept)."""
+    if ctx.config.database is None:
+        return None
+    return DirectoryBasedExampleDatabase(str(Path(ctx.config.database) / "examples"))
+
+
+def _keyed(test: Any, suite: str, operation: str) -> Any:
+    """Give the test one database key per suite and operation.
+
+    Hypothesis derives the key from the test function's source, which is the same closure
+    for every operation; the search and the shrinking of one operation share a key, so a
+    shrunk failure saved by one campaign is the first case the next one replays.
+    """
+    test._hypothesis_internal_database_key = f"contracts:{suite}:{operation}".encode()
+    return test
+
+
 def _settings(ctx: RunContext, max_examples: int) -> settings:
+    database = _examples_database(ctx)
+    phases = [Phase.explicit, Phase.generate]
+    if database is not None:
+        phases.insert(0, Phase.reuse)
+    if ctx.config.hunt:
+        phases.append(Phase.target)
     return settings(
         max_examples=max_examples,
-        database=None,
+        database=database,
         deadline=None,
         derandomize=False,
-        phases=[Phase.explicit, Phase.generate],
+        phases=phases,
         suppress_health_check=list(HealthCheck),
         verbosity=Verbosity.quiet,
         report_multiple_bugs=False,
@@ -124,6 +153,8 @@ def _fuzz_operation(
     strategy = api_operation.as_strategy(generation_mode=mode, headers=dict(_FIXED_HEADERS))
     if mode is GenerationMode.NEGATIVE:
         strategy = strategy.filter(_body_is_negative)
+    elif "slow" in ctx.config.hunt:
+        strategy = st.builds(Grown, strategy, st.integers(0, MAX_DOUBLINGS))
 
     # Valid bodies that can succeed (see contracts.realistic); auth cases stay as generated.
     shaped = mode is GenerationMode.POSITIVE and authenticated
@@ -138,7 +169,15 @@ def _fuzz_operation(
                 return None  # broken only in ways a Connect server ignores
             return body
         body = personalize(ctx, body)
-        return ctx.shaper.shape(operation, body) if shaped else body
+        if shaped:
+            body = ctx.shaper.shape(operation, body)
+        if isinstance(case, Grown) and case.doublings:
+            body = grown(
+                body,
+                case.doublings,
+                lambda candidate: ctx.document.accepts_on_the_wire(operation, candidate),
+            )
+        return body
 
     negative = mode is GenerationMode.NEGATIVE
 
@@ -176,38 +215,48 @@ def _fuzz_operation(
                 and ctx.shaper.draw(operation) < _UNKNOWN_FIELD_SHARE
             ):
                 judge_unknown_field(ctx, suite, operation, body, exchange, checks)
+        if "slow" in ctx.config.hunt and not isinstance(case, _Example):
+            aim_at_cost(exchange)
 
+    checks = (*checks, *ctx.extra_checks)
     seed = _operation_seed(ctx, suite, operation)
     given_strategy: Any = given(strategy)
     test: Any = given_strategy(exercise)
-    test = _settings(ctx, max_examples)(test)
+    # The seed first: hypothesis.seed() turns the database off in the settings it finds.
     test = hypothesis.seed(seed)(test)
+    test = _keyed(_settings(ctx, max_examples)(test), suite, operation)
     with ctx.unit(suite, operation):
         # Deterministic cases first: the document's examples (positive), each limit and one
-        # step past it, and schemathesis' coverage cases, capped at max_examples.
-        if authenticated:
+        # step past it, and schemathesis' coverage cases, capped at max_examples. A
+        # campaign sends them in its first round only: they are the same every round.
+        if ctx.round > 0:
+            explicit = []
+        elif authenticated:
             explicit = _explicit_bodies(ctx, schema, api_operation, mode, max_examples)
         else:
             explicit = list(ctx.document.examples(operation))
         for body in explicit:
             exercise(_Example(body))
-        if mode is GenerationMode.NEGATIVE and authenticated:
+        if mode is GenerationMode.NEGATIVE and authenticated and ctx.round == 0:
+            # The mapping's refusals are the same every round: the first sends them.
             examples = [personalize(ctx, body) for body in ctx.document.examples(operation)]
             send_refusals(ctx, suite, operation, checks, examples)
-        known = {
-            f.check for f in ctx.findings.failures if (f.suite, f.operation) == (suite, operation)
-        }
+
+        def ours() -> list[Failure]:
+            return [
+                f for f in ctx.findings.failures if (f.suite, f.operation) == (suite, operation)
+            ]
+
+        seen_before = {f.signature: f.occurrences for f in ours()}
         test()
-        # Failures only generated cases found (explicit ones are small already; invariants
-        # span several calls): shrink the first, and use its minimal case for every check
-        # it breaks too.
+        # Failures the generated cases met (invariants span several calls) and that have no
+        # shrunk reproduction yet: shrink the first, and use its minimal case for every
+        # check it breaks too. An explicit case met first counts: generation met it again.
         names = {check.__name__: check for check in checks}
         pending = [
             f.check
-            for f in ctx.findings.failures
-            if (f.suite, f.operation) == (suite, operation)
-            and f.check in names
-            and f.check not in known
+            for f in ours()
+            if f.check in names and not f.shrunk and f.occurrences > seen_before.get(f.signature, 0)
         ]
         if pending:
             found = _shrink(
@@ -219,7 +268,14 @@ def _fuzz_operation(
                 try:
                     names[name](found, ctx.document)
                 except CheckFailed:
-                    ctx.findings.shrink(suite, operation, name, found.curl)
+                    ctx.findings.shrink(
+                        suite,
+                        operation,
+                        name,
+                        found.curl,
+                        saved_example(found, ctx.client.base_url),
+                        found.outcome,
+                    )
 
 
 class _Reproduced(Exception):
@@ -257,19 +313,26 @@ def _shrink(
         exchange = ctx.client.send(
             suite, operation, body, authenticated=authenticated, dialect=dialect_for(body)
         )
+        if "slow" in ctx.config.hunt:
+            aim_at_cost(exchange)
         try:
             check(exchange, ctx.document)
         except CheckFailed:
             raise _Reproduced(exchange) from None
 
     given_strategy: Any = given(strategy)
-    test: Any = given_strategy(probe)
+    test: Any = hypothesis.seed(seed)(given_strategy(probe))
     test = settings(
         _settings(ctx, max_examples),
-        phases=[Phase.generate, Phase.shrink],
+        phases=[
+            *([Phase.reuse] if ctx.config.database is not None else []),
+            Phase.generate,
+            *([Phase.target] if ctx.config.hunt else []),
+            Phase.shrink,
+        ],
         max_examples=max_examples,
     )(test)
-    test = hypothesis.seed(seed)(test)
+    test = _keyed(test, suite, operation)
     try:
         test()
     except _Reproduced as found:
@@ -364,7 +427,8 @@ def _run(
 
     def one(operation: str) -> None:
         _fuzz_operation(ctx, suite, operation, mode, max_examples, checks, authenticated)
-        ctx.progress(f"  {suite:<9} {operation:<20} done")
+        if ctx.round == 0:  # a campaign's later rounds show in its progress line instead
+            ctx.progress(f"  {suite:<9} {operation:<20} done")
 
     if ctx.config.workers > 1:
         _serialize_lambda_descriptions()
@@ -392,7 +456,7 @@ def run_positive(ctx: RunContext) -> None:
         ctx,
         "positive",
         GenerationMode.POSITIVE,
-        ctx.config.max_examples,
+        ctx.config.round_examples,
         (*COMMON_CHECKS, valid_request_accepted),
     )
 
@@ -403,7 +467,7 @@ def run_negative(ctx: RunContext) -> None:
         ctx,
         "negative",
         GenerationMode.NEGATIVE,
-        ctx.config.max_examples,
+        ctx.config.round_examples,
         (*COMMON_CHECKS, invalid_request_rejected),
     )
 
@@ -414,7 +478,7 @@ def run_auth(ctx: RunContext) -> None:
         ctx,
         "auth",
         GenerationMode.POSITIVE,
-        min(_AUTH_EXAMPLES, ctx.config.max_examples),
+        min(_AUTH_EXAMPLES, ctx.config.round_examples),
         (*COMMON_CHECKS, missing_token_rejected),
         authenticated=False,
     )

@@ -147,7 +147,7 @@ def run_stateful(ctx: RunContext) -> None:
         def validate_response(self, response: Any, case: Any, *args: Any, **kwargs: Any) -> None:
             """Checked in :meth:`call`; failures are recorded there, never raised."""
 
-    scenarios = max(5, ctx.config.max_examples // 2)
+    scenarios = max(5, ctx.config.round_examples // 2)
     with ctx.unit(_SUITE, "links"):
         for attempt in range(_ATTEMPTS):
             machine: Any = hypothesis.seed(ctx.seed + attempt)(Machine)
@@ -171,4 +171,5 @@ def run_stateful(ctx: RunContext) -> None:
                 # nothing about the server: start over with the next seed, as schemathesis
                 # itself does, a bounded number of times.
                 continue
-    ctx.progress(f"  {_SUITE:<9} {scenarios} scenarios done")
+    if ctx.round == 0:
+        ctx.progress(f"  {_SUITE:<9} {scenarios} scenarios done")
