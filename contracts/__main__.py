@@ -26,7 +26,7 @@ from contracts.dialects import DIALECTS, parse_dialects
 from contracts.exchange import Client
 from contracts.merge import MergeError, merge_files
 from contracts.preflight import check_server, read_document
-from contracts.report import EXIT_FAILED, EXIT_NO_VERDICT, EXIT_OK, shard_path
+from contracts.report import EXIT_FAILED, EXIT_NO_VERDICT, EXIT_OK
 from contracts.runner import SetupError, run
 from contracts.saved_requests import still_fails
 
@@ -359,10 +359,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(line, file=sys.stderr)
         return EXIT_NO_VERDICT
     print(report.summary())
+    # Where it was told: naming files per pytest-xdist worker is the pytest plugin's job
+    # (a CLI run started from a test under xdist would otherwise write elsewhere).
     if args.junit_xml:
-        report.write_junit(shard_path(args.junit_xml))
+        report.write_junit(args.junit_xml)
     if args.report:
-        report.write_json(shard_path(args.report))
+        report.write_json(args.report)
     return report.exit_status
 
 

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from contracts.report import EXIT_FAILED, EXIT_NO_VERDICT, EXIT_OK, kit_version
+from contracts.config import version
+from contracts.report import EXIT_FAILED, EXIT_NO_VERDICT, EXIT_OK
 
 __all__ = ["MergeError", "merge_files", "merge_reports"]
 
@@ -88,7 +89,7 @@ def merge_reports(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
     # Fixed in one shard means not met there; another shard meeting it says it is not.
     still |= fixed & set(failures)
     return {
-        "version": kit_version(),
+        "version": version(),
         "shards": shards,
         "cases": cases,
         "requests": requests,

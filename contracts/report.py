@@ -6,12 +6,11 @@ import json
 import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from contracts.cleanup import CleanupResult
-from contracts.config import SuiteConfig
+from contracts.config import SuiteConfig, version
 from contracts.context import Unit
 from contracts.failures import Failure
 
@@ -22,7 +21,6 @@ __all__ = [
     "EXIT_OK",
     "Report",
     "failure_json",
-    "kit_version",
     "shard_path",
 ]
 
@@ -227,7 +225,7 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         """The report as JSON data (``--report``): one entry per failure signature."""
         return {
-            "version": kit_version(),
+            "version": version(),
             "base_url": self.config.base_url,
             "seed": self.seed,
             "duration": self.config.duration,
@@ -267,14 +265,6 @@ def failure_json(failure: Failure) -> dict[str, Any]:
         "reproduction": failure.curl,
         "example": failure.example,
     }
-
-
-def kit_version() -> str:
-    """The installed kit's version, for reports that outlive the run."""
-    try:
-        return metadata.version("ona-automation-fake")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def shard_path(path: str | Path) -> Path:
