@@ -60,7 +60,10 @@ def test_docs_every_fence_names_its_language() -> None:
 def test_docs_not_tested_blocks_are_rare_and_say_why() -> None:
     skipped = [block for block in ALL_BLOCKS if block.not_tested is not None]
     assert all(len(block.not_tested or "") >= 15 for block in skipped)
-    assert len(skipped) <= 6, [block.name for block in skipped]  # 4 today: keep it so
+    # 8 today: install and tox, Development, a real deployment, the peer run, the fake's
+    # 10-minute campaign, and three that tests of their own run (test_docs_journal.py,
+    # test_proxy_docs.py). Keep it so.
+    assert len(skipped) <= 8, [block.name for block in skipped]
 
 
 def test_docs_runner_catches_a_failing_block(tmp_path: Path) -> None:
