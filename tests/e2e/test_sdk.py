@@ -207,8 +207,13 @@ def test_sdk_errors_carry_connect_codes(
     with pytest.raises(ConnectError) as duplicate:
         _create(sdk, headers, "twice")
     assert duplicate.value.code == Code.ALREADY_EXISTS
-    with pytest.raises(ConnectError) as precondition:
+    with pytest.raises(ConnectError) as unknown:  # a dependency naming no task, like any id
         _create(sdk, headers, "orphan", depends_on=(MISSING,))
+    assert unknown.value.code == Code.NOT_FOUND
+    needed = _create(sdk, headers, "needed")
+    _create(sdk, headers, "dependent", depends_on=(needed.id,))
+    with pytest.raises(ConnectError) as precondition:  # another task still depends on it
+        sdk.delete_task(pb.DeleteTaskRequest(id=needed.id), headers=headers)
     assert precondition.value.code == Code.FAILED_PRECONDITION
 
 
