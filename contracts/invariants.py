@@ -162,13 +162,14 @@ def _version(status: dict[str, Any]) -> int | None:
     return None
 
 
-class ExecutionLedger:
-    """Every sighting of every execution, and the invariant checks run on each new one."""
+class _Ledger:
+    """An observer of the client that records what it sees and reports, as failures of
+    the suite that sent it, the promises an answer breaks; :meth:`observe` says which
+    (the validating proxy calls it directly, for traffic the suite did not write)."""
 
     def __init__(self, findings: Findings | None = None) -> None:
         self._findings = findings if findings is not None else Findings()
         self._lock = threading.Lock()
-        self._sightings: dict[str, list[_Sighting]] = {}
 
     def __call__(self, suite: str, exchange: Exchange) -> None:
         for problem in self.observe(exchange):
@@ -183,6 +184,18 @@ class ExecutionLedger:
                     dialect=exchange.dialect.name,
                 )
             )
+
+    def observe(self, exchange: Exchange) -> list[CheckFailed]:
+        """Record what ``exchange`` shows; the promises it breaks, if any."""
+        raise NotImplementedError
+
+
+class ExecutionLedger(_Ledger):
+    """Every sighting of every execution, and the invariant checks run on each new one."""
+
+    def __init__(self, findings: Findings | None = None) -> None:
+        super().__init__(findings)
+        self._sightings: dict[str, list[_Sighting]] = {}
 
     def observe(self, exchange: Exchange) -> list[CheckFailed]:
         """Record the executions ``exchange`` shows; the invariants it breaks, if any."""
@@ -363,7 +376,7 @@ def _fact_problems(
     return []
 
 
-class TaskLedger:
+class TaskLedger(_Ledger):
     """Every sighting of every task's fixed facts (see :data:`TASK_FACTS_FIXED`).
 
     An observer of the client like :class:`ExecutionLedger`: CreateTask, GetTask and
@@ -371,22 +384,8 @@ class TaskLedger:
     """
 
     def __init__(self, findings: Findings | None = None) -> None:
-        self._findings = findings if findings is not None else Findings()
-        self._lock = threading.Lock()
+        super().__init__(findings)
         self._facts: dict[str, tuple[tuple[str, object], ...]] = {}
-
-    def __call__(self, suite: str, exchange: Exchange) -> None:
-        for problem in self.observe(exchange):
-            self._findings.add(
-                Failure(
-                    suite,
-                    exchange.operation,
-                    problem.check,
-                    problem.received,
-                    problem.expected,
-                    exchange.curl,
-                )
-            )
 
     def observe(self, exchange: Exchange) -> list[CheckFailed]:
         """Record the tasks ``exchange`` shows; the facts it changes, if any."""
@@ -473,7 +472,7 @@ def _tasks(body: object) -> list[dict[str, Any]]:
     return found
 
 
-class DeletedTaskLedger:
+class DeletedTaskLedger(_Ledger):
     """A deleted task is gone: what a caller sees after a DeleteTask was answered.
 
     Passive, for traffic the suite did not write (the validating proxy): once a DeleteTask
@@ -481,8 +480,8 @@ class DeletedTaskLedger:
     start the task (each must fail), nor may a response show it.
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    def __init__(self, findings: Findings | None = None) -> None:
+        super().__init__(findings)
         self._deleted: dict[str, float] = {}  # task id (lower case) -> when the delete answered
 
     def observe(self, exchange: Exchange) -> list[CheckFailed]:
