@@ -6,6 +6,7 @@ import pytest
 
 from contracts import SuiteConfig, run
 from tests.contracts.mutants import Mutant, serve
+from tests.contracts.mutants_dialects import AsJsonPost
 from tests.contracts.mutants_values import BOTH_NAMES_MUTANT, UNKNOWN_FIELD_MUTANT, VALUE_MUTANTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -13,7 +14,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 @pytest.mark.parametrize("mutant", VALUE_MUTANTS, ids=[mutant.name for mutant in VALUE_MUTANTS])
 def test_contracts_value_mutant_is_caught(mutant: Mutant) -> None:
-    with serve(mutant) as url:
+    # The mutant reads JSON; AsJsonPost makes its defect one of every dialect, so a value
+    # the suite sends in binary or gzip meets it too.
+    with serve(mutant, wrap=AsJsonPost) as url:
         report = run(
             SuiteConfig(base_url=url, max_examples=15, seed=7, only=("positive",)),
             progress=None,
