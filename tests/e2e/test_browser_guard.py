@@ -8,9 +8,7 @@ DNS rebinding.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -18,7 +16,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
-from tests.support.browser import headless_chromium
+from tests.support.browser import headless_chromium, serve_page
 from tests.support.factories import task_body
 from tests.support.server_process import ServerProcess
 
@@ -42,28 +40,10 @@ fetch(fake + "/_mock/reset", {method: "POST", mode: "no-cors",
 """
 
 
-class _AttackPage(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(_ATTACK)))
-        self.end_headers()
-        self.wfile.write(_ATTACK)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def attack_port() -> Iterator[int]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _AttackPage)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield int(httpd.server_address[1])
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve_page(_ATTACK) as port:
+        yield port
 
 
 @pytest.fixture(scope="module")

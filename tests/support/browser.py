@@ -7,16 +7,19 @@ installs the browser.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import threading
 from collections.abc import Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 
-__all__ = ["browser_paths", "headless_chromium"]
+__all__ = ["browser_paths", "headless_chromium", "serve_page"]
 
 
 def browser_paths() -> tuple[str, str]:
@@ -60,3 +63,28 @@ def headless_chromium(
         yield driver
     finally:
         driver.quit()
+
+
+@contextlib.contextmanager
+def serve_page(html: bytes) -> Iterator[int]:
+    """Serve ``html`` at every path of a port of 127.0.0.1 (a page of another origin than
+    the server under test); yields the port."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(html)))
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield int(httpd.server_address[1])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
