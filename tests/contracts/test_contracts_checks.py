@@ -20,6 +20,7 @@ from contracts.checks import (
 from contracts.document import Document, load_document
 from contracts.exchange import Exchange, curl_command
 from contracts.failures import CheckFailed
+from tests.support.exchanges import json_exchange
 
 _TASK = {
     "id": "d2c94c27-3b76-4a42-b88c-95a85e392c68",
@@ -40,18 +41,7 @@ def exchange(
     request: object = None,
     content_type: str = "application/json",
 ) -> Exchange:
-    return Exchange(
-        operation=operation,
-        url=f"http://x/{operation}",
-        request_headers={},
-        request_body=json.dumps(request if request is not None else {}).encode(),
-        status=status,
-        response_headers={"content-type": content_type},
-        content=json.dumps(body).encode(),
-        sent_at=0.0,
-        received_at=0.0,
-        curl="curl ...",
-    )
+    return json_exchange(operation, body, status=status, request=request, content_type=content_type)
 
 
 def test_checks_accept_a_conforming_success(doc: Document) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from contracts.exchange import Exchange
 from contracts.failures import Findings
 from contracts.invariants import ExecutionLedger, parse_timestamp
+from tests.support.exchanges import json_exchange
 
 _ID = "5f0a3c43-7a53-4b0f-9a55-1c1a0c6f1f01"
 
@@ -22,18 +22,7 @@ def sighting(
             "status": {"phase": f"TASK_EXECUTION_PHASE_{phase}", "statusVersion": version},
         }
     }
-    return Exchange(
-        operation="GetTaskExecution",
-        url="http://x",
-        request_headers={},
-        request_body=b"{}",
-        status=200,
-        response_headers={"content-type": "application/json"},
-        content=json.dumps(body).encode(),
-        sent_at=at,
-        received_at=at + 0.01,
-        curl="curl ...",
-    )
+    return json_exchange("GetTaskExecution", body, at=at, took=0.01)
 
 
 _DONE = {

@@ -4,7 +4,6 @@ that only these checks catch are in :mod:`tests.contracts.mutants_callers`."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -16,24 +15,14 @@ from contracts.failures import CheckFailed, Findings
 from contracts.invariants import ExecutionLedger, TaskLedger
 from tests.contracts.mutants import Mutant, serve
 from tests.contracts.mutants_callers import PROMISE_MUTANTS
+from tests.support.exchanges import json_exchange
 
 _ID = "5f0a3c43-7a53-4b0f-9a55-1c1a0c6f1f01"
 _CREATOR = {"id": "0f9c2a10-3c1d-4c52-8a43-9d6f2b1e7a55", "principal": "PRINCIPAL_USER"}
 
 
 def _exchange(operation: str, body: dict[str, Any], at: float) -> Exchange:
-    return Exchange(
-        operation=operation,
-        url="http://x",
-        request_headers={},
-        request_body=b"{}",
-        status=200,
-        response_headers={"content-type": "application/json"},
-        content=json.dumps(body).encode(),
-        sent_at=at,
-        received_at=at + 0.01,
-        curl="curl ...",
-    )
+    return json_exchange(operation, body, at=at, took=0.01)
 
 
 def _execution(

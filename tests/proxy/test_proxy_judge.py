@@ -17,6 +17,7 @@ from contracts.proxy import violations
 from contracts.proxy.judge import CLIENT, SERVER, Judge, Violation, caller_key
 from contracts.replay import main as replay_main
 from contracts.replay import shape_differences
+from tests.support.exchanges import json_exchange
 from tests.support.factories import ENV
 
 TASK = "5f0a3c43-7a53-4b0f-9a55-1c1a0c6f1f01"
@@ -41,17 +42,15 @@ def exchange(
     headers = {"content-type": "application/json"}
     if token is not None:
         headers["authorization"] = f"Bearer {token}"
-    return Exchange(
-        operation=operation,
+    return json_exchange(
+        operation,
+        response,
+        status=status,
+        request=request,
+        at=at,
+        took=0.1,
         url=f"http://upstream/{operation}",
         request_headers=headers,
-        request_body=json.dumps(request).encode(),
-        status=status,
-        response_headers={"content-type": "application/json"},
-        content=json.dumps(response).encode(),
-        sent_at=at,
-        received_at=at + 0.1,
-        curl="curl ...",
     )
 
 
